@@ -141,4 +141,69 @@ export const ERROR_CODE_NAMES: Readonly<Record<number, string>> = {
   5: 'Finite State Machine Error',
   6: 'Cease',
   7: 'ROUTE-REFRESH Message Error',
+  8: 'Send Hold Timer Expired', // RFC 9687
+};
+
+/** Subcode 0 of every error code: "Unspecific" (RFC 4271 errata 4493). */
+export const UNSPECIFIC_SUBCODE = 0;
+
+/** The pre-standard ROUTE-REFRESH capability code some speakers still send (Cisco). */
+export const CAPABILITY_ROUTE_REFRESH_OLD = 128;
+
+export const RouteRefreshErrorSubcode = { INVALID_MESSAGE_LENGTH: 1 } as const; // RFC 7313
+
+/** Human names for NOTIFICATION subcodes, per error code (IANA "BGP Error Subcodes"). */
+export const ERROR_SUBCODE_NAMES: Readonly<Record<number, Readonly<Record<number, string>>>> = {
+  1: {
+    0: 'Unspecific',
+    1: 'Connection Not Synchronized',
+    2: 'Bad Message Length',
+    3: 'Bad Message Type',
+  },
+  2: {
+    0: 'Unspecific',
+    1: 'Unsupported Version Number',
+    2: 'Bad Peer AS',
+    3: 'Bad BGP Identifier',
+    4: 'Unsupported Optional Parameter',
+    5: 'Authentication Failure (deprecated)',
+    6: 'Unacceptable Hold Time',
+    7: 'Unsupported Capability',
+    11: 'Role Mismatch',
+  },
+  3: {
+    0: 'Unspecific',
+    1: 'Malformed Attribute List',
+    2: 'Unrecognized Well-known Attribute',
+    3: 'Missing Well-known Attribute',
+    4: 'Attribute Flags Error',
+    5: 'Attribute Length Error',
+    6: 'Invalid ORIGIN Attribute',
+    7: 'AS Routing Loop (deprecated)',
+    8: 'Invalid NEXT_HOP Attribute',
+    9: 'Optional Attribute Error',
+    10: 'Invalid Network Field',
+    11: 'Malformed AS_PATH',
+  },
+  4: { 0: 'Unspecific' },
+  5: {
+    0: 'Unspecified Error',
+    1: 'Receive Unexpected Message in OpenSent State',
+    2: 'Receive Unexpected Message in OpenConfirm State',
+    3: 'Receive Unexpected Message in Established State',
+  },
+  6: {
+    1: 'Maximum Number of Prefixes Reached',
+    2: 'Administrative Shutdown',
+    3: 'Peer De-configured',
+    4: 'Administrative Reset',
+    5: 'Connection Rejected',
+    6: 'Other Configuration Change',
+    7: 'Connection Collision Resolution',
+    8: 'Out of Resources',
+    9: 'Hard Reset',
+    10: 'BFD Down',
+  },
+  7: { 1: 'Invalid Message Length' },
+  8: { 0: 'Unspecific' },
 };
