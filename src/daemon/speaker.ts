@@ -1,0 +1,337 @@
+/**
+ * The BGP speaker: one local AS and router ID, an optional listener, and a set of
+ * neighbours (session/peer.ts). It originates the node's own routes (pod CIDRs,
+ * service IPs) to every neighbour and hands every received UPDATE to a RouteSink
+ * (the RIB). A node agent never re-advertises what it learns, so the Adj-RIB-Out is
+ * just the originated routes, rendered per session (eBGP prepends our AS, iBGP carries
+ * LOCAL_PREF).
+ */
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import { buildCapabilities } from '../wire/capabilities.js';
+import { BgpError, UpdateAction } from '../wire/errors.js';
+import { Afi, Safi } from '../wire/iana.js';
+import { bgpIdFromString } from '../wire/open.js';
+import type { AfiSafi } from '../wire/open-types.js';
+import type { PathAttributes } from '../wire/attrs/types.js';
+import { familyBit, locateUpdate, ParsedUpdate, updateContext, type UpdateContext } from '../wire/update.js';
+import { encodeContext, encodeEndOfRib, packUpdates, packWithdrawals, PrefixBatch } from '../wire/update-encoder.js';
+import type { Negotiated, DownReason, FsmStateName } from '../session/fsm.js';
+import { DEFAULT_TIMERS } from '../session/fsm.js';
+import { Peer, type PeerOptions } from '../session/peer.js';
+import { BgpListener, normaliseAddress, ipFamily } from '../session/transport.js';
+import { attributesFor, canonicalPrefix, LocalRoute, type LocalRouteSpec } from './originate.js';
+
+export { LocalRoute, type LocalRouteSpec } from './originate.js';
+
+export interface SpeakerOptions {
+  readonly localAs: number;
+  /** Dotted quad. */
+  readonly routerId: string;
+  /** Where to accept connections; undefined = do not listen (Cilium's localPort unset). */
+  readonly listen?: { readonly address: string; readonly port: number };
+}
+
+export interface NeighborOptions {
+  readonly address: string;
+  readonly port?: number;
+  /** 0 = accept whatever AS the peer's OPEN announces. */
+  readonly peerAs: number;
+  readonly localAddress?: string;
+  readonly md5Password?: string;
+  /** eBGP TTL (default 1: directly connected); ignored for iBGP (255). */
+  readonly ebgpMultihopTtl?: number;
+  /** GTSM (RFC 5082): expect packets with TTL ≥ 255 - hops + 1. */
+  readonly ttlSecurityHops?: number;
+  readonly holdTime?: number;
+  readonly keepaliveTime?: number;
+  readonly connectRetryTime?: number;
+  readonly passive?: boolean;
+  /** Default IPv4 and IPv6 unicast. */
+  readonly families?: readonly AfiSafi[];
+  /** Families in which we accept ADD-PATH (several paths per prefix). */
+  readonly addPathReceive?: readonly AfiSafi[];
+  /** Announce RFC 8654 extended messages. Default true. */
+  readonly extendedMessage?: boolean;
+  /** Graceful restart capability to announce (helper role). */
+  readonly gracefulRestart?: { readonly restartTime: number };
+  /** Next hops for a family the session's own address cannot serve (IPv6 over IPv4). */
+  readonly nextHop4?: string;
+  readonly nextHop6?: string;
+}
+
+/** Where received UPDATEs go: the RIB. Called synchronously per UPDATE. */
+export interface RouteSink {
+  /** `p` was located; attributes are decoded on demand by the sink (interning first). */
+  update(neighbor: Neighbor, p: ParsedUpdate, ctx: UpdateContext): void;
+  /** The session left Established: drop (or, when graceful, mark stale) its routes. */
+  peerDown(neighbor: Neighbor, graceful: boolean): void;
+  endOfRib(neighbor: Neighbor, afi: number, safi: number): void;
+}
+
+/** A neighbour as the rest of the daemon sees it. */
+export interface Neighbor {
+  readonly address: string;
+  readonly options: NeighborOptions;
+  readonly peer: Peer;
+  /** Small integer, stable for the neighbour's lifetime: the RIB's peer index. */
+  readonly index: number;
+}
+
+export interface SpeakerEvents {
+  state: [neighbor: Neighbor, state: FsmStateName, previous: FsmStateName];
+  established: [neighbor: Neighbor, negotiated: Negotiated];
+  down: [neighbor: Neighbor, reason: DownReason];
+  /** RFC 7606 treat-as-withdraw / attribute discard, for logs and counters. */
+  updateError: [neighbor: Neighbor, action: number, reason: string];
+}
+
+const DEFAULT_FAMILIES: readonly AfiSafi[] = [
+  { afi: Afi.IPV4, safi: Safi.UNICAST },
+  { afi: Afi.IPV6, safi: Safi.UNICAST },
+];
+
+export class Speaker extends EventEmitter<SpeakerEvents> {
+  readonly options: SpeakerOptions;
+  readonly routerId: number;
+  private readonly neighbors = new Map<string, Neighbor>();
+  private readonly local = new Map<string, LocalRoute>();
+  private listener: BgpListener | undefined;
+  private sink: RouteSink;
+  private nextIndex = 1;
+  private readonly parsed = new ParsedUpdate();
+
+  constructor(options: SpeakerOptions, sink: RouteSink = NULL_SINK) {
+    super();
+    const id = bgpIdFromString(options.routerId);
+    if (id === undefined || id === 0) throw new Error(`invalid router ID ${JSON.stringify(options.routerId)}`);
+    this.options = options;
+    this.routerId = id;
+    this.sink = sink;
+  }
+
+  setSink(sink: RouteSink): void {
+    this.sink = sink;
+  }
+
+  async start(): Promise<void> {
+    const l = this.options.listen;
+    if (!l) return;
+    const listener = new BgpListener();
+    for (const n of this.neighbors.values()) {
+      if (n.options.md5Password !== undefined) listener.setPeerKey(n.address, n.options.md5Password);
+    }
+    if ([...this.neighbors.values()].some((n) => n.options.ttlSecurityHops !== undefined)) listener.setTtl(255);
+    listener.on('connection', (socket: Socket, remote: string) => this.onIncoming(socket, remote));
+    listener.on('error', () => undefined);
+    await listener.listen({ address: l.address, port: l.port });
+    this.listener = listener;
+  }
+
+  /** The bound listen port (useful with port 0 in tests). */
+  get listenPort(): number | undefined {
+    const a = this.listener?.address();
+    return a ? a.port : undefined;
+  }
+
+  async stop(message = 'tsbgp shutting down'): Promise<void> {
+    for (const n of this.neighbors.values()) n.peer.stop(message);
+    // Give NOTIFICATIONs a moment to leave, then close everything.
+    await new Promise((r) => setTimeout(r, 50));
+    for (const n of this.neighbors.values()) n.peer.destroy();
+    await this.listener?.close();
+    this.listener = undefined;
+  }
+
+  neighbor(address: string): Neighbor | undefined {
+    return this.neighbors.get(normaliseAddress(address));
+  }
+
+  allNeighbors(): Neighbor[] {
+    return [...this.neighbors.values()];
+  }
+
+  addNeighbor(opts: NeighborOptions): Neighbor {
+    const address = normaliseAddress(opts.address);
+    ipFamily(address); // throws on a malformed address
+    if (this.neighbors.has(address)) throw new Error(`neighbor ${address} already exists`);
+    const ebgp = opts.peerAs !== this.options.localAs;
+    const families = opts.families ?? DEFAULT_FAMILIES;
+    const caps = buildCapabilities({
+      asn: this.options.localAs,
+      families,
+      routeRefresh: true,
+      enhancedRouteRefresh: true,
+      extendedMessage: opts.extendedMessage ?? true,
+      addPath: (opts.addPathReceive ?? []).map((f) => ({ afi: f.afi, safi: f.safi, mode: 1 as const })),
+      ...(opts.gracefulRestart
+        ? {
+            gracefulRestart: {
+              restartState: false,
+              notification: true,
+              restartTime: opts.gracefulRestart.restartTime,
+              families: families.map((f) => ({ afi: f.afi, safi: f.safi, forwardingState: true })),
+            },
+          }
+        : {}),
+    });
+    const peerOptions: PeerOptions = {
+      address,
+      port: opts.port ?? 179,
+      session: {
+        localAs: this.options.localAs,
+        routerId: this.routerId,
+        peerAs: opts.peerAs,
+        holdTime: opts.holdTime ?? DEFAULT_TIMERS.holdTime,
+        keepaliveTime: opts.keepaliveTime ?? DEFAULT_TIMERS.keepaliveTime,
+        connectRetryTime: opts.connectRetryTime ?? DEFAULT_TIMERS.connectRetryTime,
+        passive: opts.passive ?? false,
+        capabilities: caps,
+      },
+      ...(opts.localAddress !== undefined ? { localAddress: opts.localAddress } : {}),
+      ...(opts.md5Password !== undefined ? { md5Password: opts.md5Password } : {}),
+      ...ttlOptions(opts, ebgp),
+    };
+    const index = this.nextIndex++;
+    let neighbor: Neighbor;
+    const peer = new Peer(peerOptions, { update: (body, n) => this.onUpdate(neighbor, body, n) });
+    neighbor = { address, options: opts, peer, index };
+    peer.on('state', (s, prev) => this.emit('state', neighbor, s, prev));
+    peer.on('established', (n) => {
+      this.emit('established', neighbor, n);
+      this.advertiseAll(neighbor, n);
+    });
+    peer.on('down', (reason, graceful) => {
+      this.sink.peerDown(neighbor, graceful);
+      this.emit('down', neighbor, reason);
+    });
+    this.neighbors.set(address, neighbor);
+    if (opts.md5Password !== undefined) this.listener?.setPeerKey(address, opts.md5Password);
+    peer.start();
+    return neighbor;
+  }
+
+  removeNeighbor(address: string, message = 'neighbor deconfigured'): void {
+    const n = this.neighbor(address);
+    if (!n) return;
+    n.peer.stop(message);
+    setTimeout(() => n.peer.destroy(), 50).unref();
+    this.neighbors.delete(n.address);
+    if (n.options.md5Password !== undefined) this.listener?.setPeerKey(n.address, undefined);
+    this.sink.peerDown(n, false);
+  }
+
+  // ---------------------------------------------------------------------------
+  // Originated routes (Adj-RIB-Out)
+
+  /** Adds or replaces originated routes and sends them to every established neighbour. */
+  announce(specs: readonly LocalRouteSpec[]): void {
+    const routes = specs.map((s) => new LocalRoute(s));
+    for (const r of routes) this.local.set(r.prefix, r);
+    for (const n of this.neighbors.values()) {
+      const neg = n.peer.negotiated;
+      if (neg) this.sendRoutes(n, neg, routes);
+    }
+  }
+
+  withdraw(prefixes: readonly string[]): void {
+    const gone = prefixes.map((p) => this.local.get(canonicalPrefix(p))).filter((r): r is LocalRoute => r !== undefined);
+    for (const r of gone) this.local.delete(r.prefix);
+    for (const n of this.neighbors.values()) {
+      const neg = n.peer.negotiated;
+      if (!neg) continue;
+      for (const afi of [Afi.IPV4, Afi.IPV6]) {
+        if (!hasFamily(neg.families, afi)) continue;
+        const batch = new PrefixBatch(afi);
+        for (const r of gone) if (r.afi === afi) r.addTo(batch);
+        for (const m of packWithdrawals(batch, sendContext(neg))) n.peer.sendUpdate(m);
+      }
+    }
+  }
+
+  localRoutes(): LocalRoute[] {
+    return [...this.local.values()];
+  }
+
+  private advertiseAll(n: Neighbor, neg: Negotiated): void {
+    this.sendRoutes(n, neg, [...this.local.values()]);
+    for (const f of neg.families) n.peer.sendRaw(encodeEndOfRib(f.afi, f.safi));
+  }
+
+  private sendRoutes(n: Neighbor, neg: Negotiated, routes: readonly LocalRoute[]): void {
+    const ctx = sendContext(neg);
+    // Group by attribute set so each UPDATE carries as many prefixes as fit.
+    const groups = new Map<string, { attrs: PathAttributes; batch: PrefixBatch }>();
+    for (const r of routes) {
+      if (!hasFamily(neg.families, r.afi)) continue;
+      const attrs = attributesFor(r, {
+        localAs: this.options.localAs,
+        internal: neg.internal,
+        sessionLocal: n.peer.localAddress,
+        nextHop4: n.options.nextHop4,
+        nextHop6: n.options.nextHop6,
+      });
+      if (!attrs) continue; // no usable next hop for this family on this session
+      const key = `${r.afi}|${r.attrKey()}`;
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { attrs, batch: new PrefixBatch(r.afi) }));
+      r.addTo(g.batch);
+    }
+    for (const g of groups.values()) for (const m of packUpdates(g.attrs, g.batch, ctx)) n.peer.sendUpdate(m);
+  }
+
+  // ---------------------------------------------------------------------------
+  // Received
+
+  private onIncoming(socket: Socket, remote: string): void {
+    const n = this.neighbors.get(normaliseAddress(remote));
+    if (!n) {
+      // RFC 4271 §8: connections from unconfigured addresses are not ours to take.
+      socket.destroy();
+      return;
+    }
+    n.peer.acceptIncoming(socket);
+  }
+
+  private onUpdate(n: Neighbor, body: Buffer, neg: Negotiated): BgpError | undefined {
+    const ctx = contextFor(neg);
+    const p = locateUpdate(body, ctx, this.parsed);
+    if (p.error) return p.error;
+    if (p.endOfRib) {
+      this.sink.endOfRib(n, p.endOfRib.afi, p.endOfRib.safi);
+      return undefined;
+    }
+    this.sink.update(n, p, ctx);
+    if (p.action !== UpdateAction.NONE) this.emit('updateError', n, p.action, p.reason);
+    return p.error ?? undefined;
+  }
+}
+
+/** Decode contexts depend only on the negotiated session: cache one per Negotiated. */
+const contexts = new WeakMap<Negotiated, UpdateContext>();
+function contextFor(neg: Negotiated): UpdateContext {
+  let ctx = contexts.get(neg);
+  if (!ctx) {
+    let addPathRx = 0;
+    for (const f of neg.addPathReceive) addPathRx |= familyBit(f.afi, f.safi);
+    ctx = updateContext({ fourOctetAs: neg.fourOctetAs, addPathRx, ebgp: !neg.internal, peerAs: neg.peerAs });
+    contexts.set(neg, ctx);
+  }
+  return ctx;
+}
+
+function sendContext(neg: Negotiated) {
+  return encodeContext({ fourOctetAs: neg.fourOctetAs, maxLength: neg.extendedMessage ? 65535 : 4096 });
+}
+
+function hasFamily(families: readonly AfiSafi[], afi: number): boolean {
+  return families.some((f) => f.afi === afi && f.safi === Safi.UNICAST);
+}
+
+function ttlOptions(opts: NeighborOptions, ebgp: boolean): { ttl?: number; minTtl?: number } {
+  if (opts.ttlSecurityHops !== undefined) return { ttl: 255, minTtl: 256 - opts.ttlSecurityHops };
+  if (!ebgp) return {};
+  return { ttl: opts.ebgpMultihopTtl ?? 1 };
+}
+
+const NULL_SINK: RouteSink = { update: () => undefined, peerDown: () => undefined, endOfRib: () => undefined };
