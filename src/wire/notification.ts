@@ -141,11 +141,13 @@ function detail(code: number, subcode: number, data: Buffer): string {
     const m = decodeMaxPrefixData(data);
     if (m) return ` (AFI ${m.afi} SAFI ${m.safi}, limit ${m.limit})`;
   }
-  if (code === ErrorCode.CEASE && subcode === CeaseSubcode.HARD_RESET && data.length > 0 && data[0] !== CeaseSubcode.HARD_RESET) {
-    // RFC 8538 §3: the data carries the subcode and data of the Cease it stands for.
-    const inner = data[0]!;
-    const name = ERROR_SUBCODE_NAMES[ErrorCode.CEASE]?.[inner] ?? `subcode ${inner}`;
-    return ` (${name}${detail(code, inner, data.subarray(1))})`;
+  if (code === ErrorCode.CEASE && subcode === CeaseSubcode.HARD_RESET && data.length >= 2) {
+    // RFC 8538 §3.1: the data is the ErrCode, Subcode and Data of the NOTIFICATION it wraps.
+    const innerCode = data[0]!;
+    const innerSub = data[1]!;
+    const codeName = ERROR_CODE_NAMES[innerCode] ?? `code ${innerCode}`;
+    const subName = ERROR_SUBCODE_NAMES[innerCode]?.[innerSub] ?? `subcode ${innerSub}`;
+    return ` (${codeName}/${subName}${detail(innerCode, innerSub, data.subarray(2))})`;
   }
   if (code === ErrorCode.MESSAGE_HEADER && subcode === HeaderSubcode.BAD_MESSAGE_LENGTH && data.length === 2) {
     return ` (length ${data.readUInt16BE(0)})`;
