@@ -93,6 +93,8 @@ class Connection {
   };
   /** Hold timer as a deadline (ms): messages move it without re-arming a timer. */
   holdDeadline = 0;
+  /** When the armed hold timeout fires (ms); a deadline before it needs a re-arm. */
+  holdFiresAt = 0;
   discarded = false;
 
   constructor(fsm: SessionState) {
@@ -152,10 +154,17 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.dispatch(this.primary, ev);
   }
 
-  /** Ends the session with a NOTIFICATION chosen by the speaker (e.g. Cease/max prefixes). */
-  fail(n: Notification): void {
-    const c = this.established();
-    if (c) this.dispatch(c, { type: 'UpdateMsgErr', error: n });
+  /**
+   * The system ends the session with Cease/`subcode` (e.g. 1, maximum prefixes) and
+   * restarts it after `restartAfter` seconds, or never (until start()) when undefined.
+   */
+  automaticStop(subcode: number, data: Buffer, restartAfter: number | undefined): void {
+    const ev: FsmEvent =
+      restartAfter === undefined
+        ? { type: 'AutomaticStop', subcode, data, restart: false }
+        : { type: 'AutomaticStop', subcode, data, restart: true, restartAfter };
+    if (this.secondary) this.dispatch(this.secondary, ev);
+    this.dispatch(this.primary, ev);
   }
 
   /** Stops everything without sending anything (process exit, peer removed by config). */
@@ -479,7 +488,12 @@ export class Peer extends EventEmitter<PeerEvents> {
   private startTimer(c: Connection, timer: TimerName, seconds: number): void {
     if (timer === 'hold') {
       c.holdDeadline = now() + seconds * 1000;
-      if (c.timers.hold === undefined) this.armHold(c, seconds * 1000);
+      // The lazy timer only handles deadlines that move later. OpenSent arms 240 s and
+      // OpenConfirm then asks for the negotiated hold time (9 s): fire sooner.
+      if (c.timers.hold === undefined || c.holdFiresAt > c.holdDeadline) {
+        this.stopTimer(c, 'hold');
+        this.armHold(c, seconds * 1000);
+      }
       return;
     }
     this.stopTimer(c, timer);
@@ -490,6 +504,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   }
 
   private armHold(c: Connection, ms: number): void {
+    c.holdFiresAt = now() + ms;
     c.timers.hold = setTimeout(() => {
       c.timers.hold = undefined;
       const left = c.holdDeadline - now();
