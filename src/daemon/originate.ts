@@ -37,13 +37,11 @@ export class LocalRoute {
     this.afi = this.parsed.afi;
     this.prefix = canonicalPrefix(spec.prefix);
     this.spec = spec;
+    this.key = JSON.stringify([this.afi, spec.nextHop, spec.communities, spec.largeCommunities, spec.localPreference, spec.med]);
   }
 
   /** Routes with equal keys share one attribute set, so they pack into the same UPDATEs. */
-  attrKey(): string {
-    const s = this.spec;
-    return JSON.stringify([s.nextHop, s.communities, s.largeCommunities, s.localPreference, s.med]);
-  }
+  readonly key: string;
 
   addTo(batch: PrefixBatch): void {
     const b = this.parsed.bytes;

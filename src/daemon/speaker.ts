@@ -74,8 +74,10 @@ export interface Neighbor {
   readonly address: string;
   readonly options: NeighborOptions;
   readonly peer: Peer;
-  /** Small integer, stable for the neighbour's lifetime: the RIB's peer index. */
+  /** Small integer, stable for the neighbour's lifetime. */
   readonly index: number;
+  /** Adj-RIB-Out: the originated routes this neighbour gets, by canonical prefix. */
+  readonly advertised: Map<string, LocalRoute>;
 }
 
 export interface SpeakerEvents {
@@ -84,6 +86,8 @@ export interface SpeakerEvents {
   down: [neighbor: Neighbor, reason: DownReason];
   /** RFC 7606 treat-as-withdraw / attribute discard, for logs and counters. */
   updateError: [neighbor: Neighbor, action: number, reason: string];
+  /** An UPDATE went to the sink (best paths may have changed). */
+  updateProcessed: [neighbor: Neighbor];
 }
 
 const DEFAULT_FAMILIES: readonly AfiSafi[] = [
@@ -151,7 +155,15 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     return [...this.neighbors.values()];
   }
 
+  /** Adds a neighbour and starts its session. */
   addNeighbor(opts: NeighborOptions): Neighbor {
+    const n = this.createNeighbor(opts);
+    n.peer.start();
+    return n;
+  }
+
+  /** Adds a neighbour without starting it (call `neighbor.peer.start()`). */
+  createNeighbor(opts: NeighborOptions): Neighbor {
     const address = normaliseAddress(opts.address);
     ipFamily(address); // throws on a malformed address
     if (this.neighbors.has(address)) throw new Error(`neighbor ${address} already exists`);
@@ -195,7 +207,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     const index = this.nextIndex++;
     let neighbor: Neighbor;
     const peer = new Peer(peerOptions, { update: (body, n) => this.onUpdate(neighbor, body, n) });
-    neighbor = { address, options: opts, peer, index };
+    neighbor = { address, options: opts, peer, index, advertised: new Map(this.local) };
     peer.on('state', (s, prev) => this.emit('state', neighbor, s, prev));
     peer.on('established', (n) => {
       this.emit('established', neighbor, n);
@@ -207,7 +219,6 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     });
     this.neighbors.set(address, neighbor);
     if (opts.md5Password !== undefined) this.listener?.setPeerKey(address, opts.md5Password);
-    peer.start();
     return neighbor;
   }
 
@@ -224,29 +235,49 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
   // ---------------------------------------------------------------------------
   // Originated routes (Adj-RIB-Out)
 
-  /** Adds or replaces originated routes and sends them to every established neighbour. */
+  /** Adds or replaces originated routes for every neighbour (and those added later). */
   announce(specs: readonly LocalRouteSpec[]): void {
     const routes = specs.map((s) => new LocalRoute(s));
     for (const r of routes) this.local.set(r.prefix, r);
     for (const n of this.neighbors.values()) {
-      const neg = n.peer.negotiated;
-      if (neg) this.sendRoutes(n, neg, routes);
+      for (const r of routes) n.advertised.set(r.prefix, r);
+      this.sendRoutes(n, routes);
     }
   }
 
+  /** Withdraws originated routes from every neighbour. */
   withdraw(prefixes: readonly string[]): void {
-    const gone = prefixes.map((p) => this.local.get(canonicalPrefix(p))).filter((r): r is LocalRoute => r !== undefined);
-    for (const r of gone) this.local.delete(r.prefix);
+    const keys = prefixes.map(canonicalPrefix);
+    for (const k of keys) this.local.delete(k);
     for (const n of this.neighbors.values()) {
-      const neg = n.peer.negotiated;
-      if (!neg) continue;
-      for (const afi of [Afi.IPV4, Afi.IPV6]) {
-        if (!hasFamily(neg.families, afi)) continue;
-        const batch = new PrefixBatch(afi);
-        for (const r of gone) if (r.afi === afi) r.addTo(batch);
-        for (const m of packWithdrawals(batch, sendContext(neg))) n.peer.sendUpdate(m);
-      }
+      const gone = keys.map((k) => n.advertised.get(k)).filter((r): r is LocalRoute => r !== undefined);
+      for (const r of gone) n.advertised.delete(r.prefix);
+      this.sendWithdrawals(n, gone);
     }
+  }
+
+  /**
+   * Sets the whole Adj-RIB-Out of one neighbour: sends what is new or changed and
+   * withdraws what is gone; `resend` sends everything again (soft reset out).
+   */
+  setAdvertised(address: string, specs: readonly LocalRouteSpec[], resend = false): void {
+    const n = this.neighbor(address);
+    if (!n) return;
+    const next = new Map<string, LocalRoute>();
+    for (const s of specs) {
+      const r = new LocalRoute(s);
+      next.set(r.prefix, r);
+    }
+    const changed: LocalRoute[] = [];
+    for (const r of next.values()) {
+      const old = n.advertised.get(r.prefix);
+      if (resend || !old || old.key !== r.key) changed.push(r);
+    }
+    const gone = [...n.advertised.values()].filter((r) => !next.has(r.prefix));
+    n.advertised.clear();
+    for (const [k, r] of next) n.advertised.set(k, r);
+    this.sendWithdrawals(n, gone);
+    this.sendRoutes(n, changed);
   }
 
   localRoutes(): LocalRoute[] {
@@ -254,30 +285,43 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
   }
 
   private advertiseAll(n: Neighbor, neg: Negotiated): void {
-    this.sendRoutes(n, neg, [...this.local.values()]);
+    this.sendRoutes(n, [...n.advertised.values()]);
     for (const f of neg.families) n.peer.sendRaw(encodeEndOfRib(f.afi, f.safi));
   }
 
-  private sendRoutes(n: Neighbor, neg: Negotiated, routes: readonly LocalRoute[]): void {
+  private sendWithdrawals(n: Neighbor, gone: readonly LocalRoute[]): void {
+    const neg = n.peer.negotiated;
+    if (!neg || gone.length === 0) return;
+    for (const afi of [Afi.IPV4, Afi.IPV6]) {
+      if (!hasFamily(neg.families, afi)) continue;
+      const batch = new PrefixBatch(afi);
+      for (const r of gone) if (r.afi === afi) r.addTo(batch);
+      for (const m of packWithdrawals(batch, sendContext(neg))) n.peer.sendUpdate(m);
+    }
+  }
+
+  private sendRoutes(n: Neighbor, routes: readonly LocalRoute[]): void {
+    const neg = n.peer.negotiated;
+    if (!neg || routes.length === 0) return;
     const ctx = sendContext(neg);
+    const view = {
+      localAs: this.options.localAs,
+      internal: neg.internal,
+      sessionLocal: n.peer.localAddress,
+      nextHop4: n.options.nextHop4,
+      nextHop6: n.options.nextHop6,
+    };
     // Group by attribute set so each UPDATE carries as many prefixes as fit.
-    const groups = new Map<string, { attrs: PathAttributes; batch: PrefixBatch }>();
+    const groups = new Map<string, { attrs: PathAttributes | undefined; batch: PrefixBatch }>();
     for (const r of routes) {
       if (!hasFamily(neg.families, r.afi)) continue;
-      const attrs = attributesFor(r, {
-        localAs: this.options.localAs,
-        internal: neg.internal,
-        sessionLocal: n.peer.localAddress,
-        nextHop4: n.options.nextHop4,
-        nextHop6: n.options.nextHop6,
-      });
-      if (!attrs) continue; // no usable next hop for this family on this session
-      const key = `${r.afi}|${r.attrKey()}`;
-      let g = groups.get(key);
-      if (!g) groups.set(key, (g = { attrs, batch: new PrefixBatch(r.afi) }));
-      r.addTo(g.batch);
+      let g = groups.get(r.key);
+      if (!g) groups.set(r.key, (g = { attrs: attributesFor(r, view), batch: new PrefixBatch(r.afi) }));
+      if (g.attrs) r.addTo(g.batch); // no usable next hop for this family on this session
     }
-    for (const g of groups.values()) for (const m of packUpdates(g.attrs, g.batch, ctx)) n.peer.sendUpdate(m);
+    for (const g of groups.values()) {
+      if (g.attrs) for (const m of packUpdates(g.attrs, g.batch, ctx)) n.peer.sendUpdate(m);
+    }
   }
 
   // ---------------------------------------------------------------------------
@@ -303,6 +347,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     }
     this.sink.update(n, p, ctx);
     if (p.action !== UpdateAction.NONE) this.emit('updateError', n, p.action, p.reason);
+    this.emit('updateProcessed', n);
     return p.error ?? undefined;
   }
 }
