@@ -1,0 +1,352 @@
+/**
+ * Route learning for one BGP instance: the RouteSink the speaker feeds. Per UPDATE:
+ * withdrawals, then (unless RFC 7606 says treat-as-withdraw) intern the attribute set
+ * once, run the import policy per prefix, and set the path in the peer's Adj-RIB-In
+ * view of the Loc-RIB. Prefix limits count every prefix received before policy.
+ * Best-path changes leave through a Loc-RIB change queue towards the FIB (fib-sync.ts).
+ *
+ * Hot path: no object per prefix; one closure per learner for decoding on a miss.
+ */
+import { Afi } from '../wire/iana.js';
+import { UpdateAction } from '../wire/errors.js';
+import { emptyAttributes, type PathAttributes } from '../wire/attrs/types.js';
+import { NlriCursor } from '../wire/nlri/prefix.js';
+import { decodeAttributes, type ParsedUpdate, type UpdateContext } from '../wire/update.js';
+import { parseAddress } from '../wire/nlri/format.js';
+import type { AdjRibIn } from '../rib/adj-rib-in.js';
+import { PrefixTableV4, PrefixTableV6 } from '../rib/prefix-table.js';
+import { Rib } from '../rib/rib.js';
+import type { LocRibOptions } from '../rib/loc-rib.js';
+import { compileImportPolicy, type ImportFilter } from '../policy/import.js';
+import type { ImportGuards } from '../policy/guards.js';
+import { maxPrefixNotification, PrefixLimiter } from '../policy/prefix-limit.js';
+import type { ImportPolicy, PrefixLimit } from '../config/model.js';
+import type { Neighbor, RouteSink } from './speaker.js';
+
+export interface LearnerPeerConfig {
+  readonly importPolicy: ImportPolicy | undefined;
+  /** Effective limit per family (AFI number → limit). */
+  readonly prefixLimits: ReadonlyMap<number, PrefixLimit>;
+}
+
+/** What happens per family of one neighbour. */
+class FamilyState {
+  readonly afi: number;
+  readonly adjIn: AdjRibIn;
+  /** Prefixes the import policy rejected: kept as keys only, so the limit counts them. */
+  readonly rejectedV4: PrefixTableV4 | null;
+  readonly rejectedV6: PrefixTableV6 | null;
+  limiter: PrefixLimiter;
+  /** Prefixes accepted (post-policy) and counted for the CLI. */
+  received = 0;
+
+  constructor(afi: number, adjIn: AdjRibIn, limit: PrefixLimit | undefined, clock: () => number) {
+    this.afi = afi;
+    this.adjIn = adjIn;
+    this.rejectedV4 = afi === Afi.IPV4 ? new PrefixTableV4(64) : null;
+    this.rejectedV6 = afi === Afi.IPV6 ? new PrefixTableV6(64) : null;
+    this.limiter = new PrefixLimiter(limit, clock);
+  }
+
+  get rejected(): number {
+    return (this.rejectedV4 ?? this.rejectedV6)!.size;
+  }
+
+  /** Everything received and still announced, accepted or not. */
+  get total(): number {
+    return this.adjIn.count + this.rejected;
+  }
+
+  clearRejected(): void {
+    (this.rejectedV4 ?? this.rejectedV6)!.clear();
+  }
+}
+
+export class LearnerPeer {
+  readonly neighbor: Neighbor;
+  readonly index: number;
+  filter: ImportFilter;
+  readonly families: Map<number, FamilyState>;
+  /** Set when a prefix limit tore the session down, for display. */
+  overflow: { afi: number; limit: number; at: number } | undefined = undefined;
+
+  constructor(neighbor: Neighbor, index: number, filter: ImportFilter, families: Map<number, FamilyState>) {
+    this.neighbor = neighbor;
+    this.index = index;
+    this.filter = filter;
+    this.families = families;
+  }
+
+  family(afi: number): FamilyState | undefined {
+    return this.families.get(afi);
+  }
+}
+
+export interface LearnerEvents {
+  prefixLimitWarning(peer: LearnerPeer, afi: number, count: number, max: number): void;
+  prefixLimitExceeded(peer: LearnerPeer, afi: number, count: number, max: number): void;
+}
+
+const NO_ATTRS: PathAttributes = emptyAttributes();
+
+export class Learner implements RouteSink {
+  readonly rib: Rib;
+  readonly guards: ImportGuards;
+  private readonly peers = new Map<Neighbor, LearnerPeer>();
+  private readonly clock: () => number;
+  private readonly events: Partial<LearnerEvents>;
+  private readonly cursor = new NlriCursor();
+  // Per-UPDATE state read by the decode closure (one closure for the learner's life).
+  private cur: ParsedUpdate | null = null;
+  private curCtx: UpdateContext | null = null;
+  private fresh: PathAttributes | null = null;
+  private readonly decode = (): PathAttributes | null => {
+    const a = decodeAttributes(this.cur!, this.curCtx!);
+    this.fresh = a;
+    return a !== null && this.cur!.action < UpdateAction.TREAT_AS_WITHDRAW ? a : null;
+  };
+  /** Modified set per rule for the current UPDATE (ids to unref afterwards). */
+  private readonly modIds = new Int32Array(256);
+  private modUsed: number[] = [];
+  /** A prefix limit ended the session while this UPDATE was processed. */
+  private tornDown = false;
+
+  constructor(
+    local: { asn: number; routerId: number; address?: string },
+    guards: ImportGuards,
+    opts: Partial<LocRibOptions> = {},
+    events: Partial<LearnerEvents> = {},
+    clock: () => number = Date.now,
+  ) {
+    const address = local.address !== undefined ? parseAddress(local.address).bytes : Buffer.from([0, 0, 0, 0]);
+    this.rib = new Rib({ address, bgpId: local.routerId, asn: local.asn, ebgp: false, localAs: local.asn }, opts);
+    this.guards = guards;
+    this.events = events;
+    this.clock = clock;
+    this.modIds.fill(-1);
+  }
+
+  /** Registers a configured neighbour (before its session can come up). */
+  addPeer(n: Neighbor, cfg: LearnerPeerConfig, localAs: number): LearnerPeer {
+    const address = parseAddress(n.address).bytes;
+    const index = this.rib.peers.add({
+      address,
+      bgpId: 0,
+      asn: n.options.peerAs,
+      ebgp: n.options.peerAs !== localAs,
+      localAs,
+    });
+    const fams = new Map<number, FamilyState>();
+    for (const afi of [Afi.IPV4, Afi.IPV6]) {
+      fams.set(afi, new FamilyState(afi, this.rib.adjRibIn(index, afi), cfg.prefixLimits.get(afi), this.clock));
+    }
+    const p = new LearnerPeer(n, index, compileImportPolicy(cfg.importPolicy, this.guards), fams);
+    this.peers.set(n, p);
+    return p;
+  }
+
+  peer(n: Neighbor): LearnerPeer | undefined {
+    return this.peers.get(n);
+  }
+
+  allPeers(): LearnerPeer[] {
+    return [...this.peers.values()];
+  }
+
+  /** Forgets a neighbour (deconfigured): its routes leave the Loc-RIB. */
+  removePeer(n: Neighbor): void {
+    const p = this.peers.get(n);
+    if (!p) return;
+    this.dropRoutes(p);
+    this.rib.peers.remove(p.index);
+    this.peers.delete(n);
+  }
+
+  /** A new import policy: later UPDATEs use it; the caller asks the peer for a refresh. */
+  setImportPolicy(n: Neighbor, policy: ImportPolicy | undefined): void {
+    const p = this.peers.get(n);
+    if (p) p.filter = compileImportPolicy(policy, this.guards);
+  }
+
+  /** A new limit clears an overflow (the operator edited it) and re-checks the count. */
+  setPrefixLimit(n: Neighbor, afi: number, limit: PrefixLimit | undefined): void {
+    const f = this.peers.get(n)?.family(afi);
+    if (!f) return;
+    f.limiter.reconfigure(limit);
+    this.peers.get(n)!.overflow = undefined;
+  }
+
+  /** May the session of `n` start (false while a prefix-limit overflow holds it down)? */
+  canStart(n: Neighbor): boolean {
+    const p = this.peers.get(n);
+    if (!p) return true;
+    for (const f of p.families.values()) if (!f.limiter.canStart(this.clock())) return false;
+    return true;
+  }
+
+  // ---------------------------------------------------------------------------
+  // RouteSink
+
+  update(n: Neighbor, p: ParsedUpdate, ctx: UpdateContext): void {
+    const peer = this.peers.get(n);
+    if (!peer) return;
+    this.tornDown = false;
+    this.refreshPeerInfo(peer);
+    const c = this.cursor;
+    // Withdrawals first (RFC 4271 §9: an UPDATE withdraws, then announces).
+    if (p.withdrawnEnd > p.withdrawnStart) this.withdrawRange(peer, Afi.IPV4, p.buf, p.withdrawnStart, p.withdrawnEnd, p.classicAddPath);
+    const un = p.mpUnreach;
+    if (un !== null && un.supported) this.withdrawRange(peer, un.afi, p.buf, un.nlriStart, un.nlriEnd, un.addPath);
+
+    const reach = p.mpReach;
+    const hasNlri = p.nlriEnd > p.nlriStart || (reach !== null && reach.supported && reach.count > 0);
+    if (!hasNlri) return;
+    if (p.action >= UpdateAction.TREAT_AS_WITHDRAW) {
+      // RFC 7606 treat-as-withdraw: every announced prefix of this UPDATE is withdrawn.
+      this.withdrawRange(peer, Afi.IPV4, p.buf, p.nlriStart, p.nlriEnd, p.classicAddPath);
+      if (reach !== null && reach.supported) this.withdrawRange(peer, reach.afi, p.buf, reach.nlriStart, reach.nlriEnd, reach.addPath);
+      return;
+    }
+    const store = this.rib.store;
+    this.cur = p;
+    this.curCtx = ctx;
+    this.fresh = null;
+    const id = store.intern(p.attrKey, p.attrHash, this.decode, store.contextTag(ctx));
+    this.cur = null;
+    if (id < 0) {
+      // Decoding found treat-as-withdraw.
+      this.withdrawRange(peer, Afi.IPV4, p.buf, p.nlriStart, p.nlriEnd, p.classicAddPath);
+      if (reach !== null && reach.supported) this.withdrawRange(peer, reach.afi, p.buf, reach.nlriStart, reach.nlriEnd, reach.addPath);
+      return;
+    }
+    const attrs = peer.filter.usesAttributes ? (this.fresh ?? store.get(id)) : NO_ATTRS;
+    this.fresh = null;
+    if (p.nlriEnd > p.nlriStart) {
+      this.announceRange(peer, Afi.IPV4, c.reset(p.buf, p.nlriStart, p.nlriEnd, Afi.IPV4, p.classicAddPath), id, attrs);
+    }
+    // A prefix limit may have torn the session down: learn nothing more from it.
+    if (reach !== null && reach.supported && reach.count > 0 && !this.tornDown) {
+      this.announceRange(peer, reach.afi, c.reset(p.buf, reach.nlriStart, reach.nlriEnd, reach.afi, reach.addPath), id, attrs);
+    }
+    store.unref(id);
+    for (const rule of this.modUsed) {
+      store.unref(this.modIds[rule]!);
+      this.modIds[rule] = -1;
+    }
+    this.modUsed.length = 0;
+  }
+
+  peerDown(n: Neighbor, graceful: boolean): void {
+    const p = this.peers.get(n);
+    if (!p) return;
+    // Graceful restart (helper) keeps the routes as they are until End-of-RIB or the
+    // restart timer; the daemon calls sweep() then. Without it, drop them now.
+    if (!graceful) this.dropRoutes(p);
+    for (const f of p.families.values()) f.limiter.reset();
+  }
+
+  endOfRib(_n: Neighbor, _afi: number, _safi: number): void {
+    // Stale-route sweeping for graceful restart is driven by the daemon.
+  }
+
+  // ---------------------------------------------------------------------------
+
+  private refreshPeerInfo(peer: LearnerPeer): void {
+    const neg = peer.neighbor.peer.negotiated;
+    if (!neg) return;
+    const info = this.rib.peers.get(peer.index);
+    if (info.bgpId === neg.peerBgpId && info.asn === neg.peerAs) return;
+    this.rib.peers.set(peer.index, { ...info, bgpId: neg.peerBgpId, asn: neg.peerAs, ebgp: !neg.internal });
+  }
+
+  private dropRoutes(p: LearnerPeer): void {
+    for (const f of p.families.values()) {
+      f.adjIn.clear();
+      f.clearRejected();
+    }
+  }
+
+  private announceRange(peer: LearnerPeer, afi: number, c: NlriCursor, id: number, attrs: PathAttributes): void {
+    const f = peer.family(afi);
+    if (!f) return;
+    const filter = peer.filter;
+    const before = f.total;
+    if (afi === Afi.IPV4) {
+      const rej = f.rejectedV4!;
+      while (c.next()) {
+        const v = filter.evaluate(afi, c.addr, 0, 0, 0, c.length, attrs, id);
+        if (v.accepted) {
+          if (rej.size > 0) rej.delete(c.addr, c.length);
+          f.adjIn.announceV4(c.addr, c.length, c.pathId, v.modId < 0 ? id : this.modified(id, peer, v.modId));
+        } else {
+          f.adjIn.announceV4(c.addr, c.length, c.pathId, -1);
+          rej.insert(c.addr, c.length);
+        }
+      }
+    } else {
+      const rej = f.rejectedV6!;
+      while (c.next()) {
+        const v = filter.evaluate(afi, c.w0, c.w1, c.w2, c.w3, c.length, attrs, id);
+        if (v.accepted) {
+          if (rej.size > 0) rej.delete(c.w0, c.w1, c.w2, c.w3, c.length);
+          f.adjIn.announceV6(c.w0, c.w1, c.w2, c.w3, c.length, c.pathId, v.modId < 0 ? id : this.modified(id, peer, v.modId));
+        } else {
+          f.adjIn.announceV6(c.w0, c.w1, c.w2, c.w3, c.length, c.pathId, -1);
+          rej.insert(c.w0, c.w1, c.w2, c.w3, c.length);
+        }
+      }
+    }
+    if (f.total !== before) this.checkLimit(peer, f);
+  }
+
+  private withdrawRange(peer: LearnerPeer, afi: number, buf: Buffer, start: number, end: number, addPath: boolean): void {
+    const f = peer.family(afi);
+    if (!f || end <= start) return;
+    const c = this.cursor.reset(buf, start, end, afi, addPath);
+    if (afi === Afi.IPV4) {
+      const rej = f.rejectedV4!;
+      while (c.next()) {
+        f.adjIn.withdrawV4(c.addr, c.length, c.pathId);
+        if (rej.size > 0) rej.delete(c.addr, c.length);
+      }
+    } else {
+      const rej = f.rejectedV6!;
+      while (c.next()) {
+        f.adjIn.withdrawV6(c.w0, c.w1, c.w2, c.w3, c.length, c.pathId);
+        if (rej.size > 0) rej.delete(c.w0, c.w1, c.w2, c.w3, c.length);
+      }
+    }
+    f.limiter.set(f.total);
+  }
+
+  /** The policy-modified set for (id, rule), interned once per UPDATE. */
+  private modified(id: number, peer: LearnerPeer, rule: number): number {
+    let m = this.modIds[rule]!;
+    if (m < 0) {
+      m = this.rib.store.internModified(id, peer.filter.modification(rule));
+      this.modIds[rule] = m;
+      this.modUsed.push(rule);
+    }
+    return m;
+  }
+
+  private checkLimit(peer: LearnerPeer, f: FamilyState): void {
+    const count = f.total;
+    const r = f.limiter.set(count);
+    if (r === 'none') return;
+    const max = f.limiter.maxPrefixes ?? 0;
+    if (r === 'warning') {
+      this.events.prefixLimitWarning?.(peer, f.afi, count, max);
+      return;
+    }
+    // Exceeded: Cease/1 with AFI/SAFI/limit (RFC 4486), routes dropped, the session
+    // held down until the restart timer (or an operator) lets it start again.
+    peer.overflow = { afi: f.afi, limit: max, at: this.clock() };
+    this.tornDown = true;
+    this.events.prefixLimitExceeded?.(peer, f.afi, count, max);
+    const n = maxPrefixNotification(f.afi, 1, max);
+    const restartAfter = f.limiter.restartAt === undefined ? undefined : Math.max(1, (f.limiter.restartAt - this.clock()) / 1000);
+    peer.neighbor.peer.automaticStop(n.subcode, n.data, restartAfter);
+    this.dropRoutes(peer);
+  }
+}
