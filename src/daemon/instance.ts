@@ -211,7 +211,7 @@ export class InstanceRuntime extends EventEmitter<InstanceEvents> {
   private onState(n: Neighbor, to: FsmStateName, from: FsmStateName): void {
     const rp = [...this.peers.values()].find((p) => p.neighbor === n);
     if (rp && (from === 'Established' || to === 'Established')) rp.since = performance.now();
-    if (rp && from === 'Established' && to !== 'Established' && rp.lastError?.at !== undefined && performance.now() - rp.lastError.at > 1000) {
+    if (rp && from === 'Established' && to !== 'Established' && (rp.lastError === null || performance.now() - rp.lastError.at > 1000)) {
       rp.lastError = { direction: null, code: null, subcode: null, text: 'connection lost', at: performance.now() };
     }
     this.emit('state', n, to, from);

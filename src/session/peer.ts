@@ -110,6 +110,10 @@ export class Peer extends EventEmitter<PeerEvents> {
   private primary: Connection;
   private secondary: Connection | undefined = undefined;
   readonly counters: PeerCounters = { messagesIn: 0, messagesOut: 0, updatesIn: 0, updatesOut: 0, established: 0, flaps: 0 };
+  /** Messages read, by BGP type code (1 OPEN .. 5 ROUTE-REFRESH; 0 = any other), for the API. */
+  readonly receivedByType = new Float64Array(6);
+  /** Messages written, by BGP type code (as receivedByType). */
+  readonly sentByType = new Float64Array(6);
   /** performance.now() of the last state change, for Up/Down columns. */
   lastChange = now();
 
@@ -402,6 +406,8 @@ export class Peer extends EventEmitter<PeerEvents> {
     const s = c.socket;
     if (!s || s.destroyed) return false;
     this.counters.messagesOut++;
+    const type = msg[18] ?? 0; // every message written carries its 19-byte header
+    this.sentByType[type < 6 ? type : 0]!++;
     return s.write(msg);
   }
 
@@ -431,6 +437,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       }
       if (!frame) return;
       this.counters.messagesIn++;
+      this.receivedByType[frame.type < 6 ? frame.type : 0]!++;
       this.onMessage(c, frame.type, frame.body);
     }
   }
