@@ -1,0 +1,77 @@
+// One buffer of route and nexthop messages sent together, and what each
+// message was for, so answers (by sequence number) map back to their prefix.
+import type { Family } from './ip.js';
+import type { NhOp } from './nexthops.js';
+import { NlEncoder, type NlError } from './netlink/codec.js';
+import type { BatchHandler } from './netlink/socket.js';
+
+export const Kind = { ADD: 1, REPLACE: 2, DELETE: 3, NH_ADD: 4, NH_DEL: 5, STALE_DEL: 6 } as const;
+
+/** A route of ours under an old metric, found by a dump: deleted as is. */
+export interface StaleRoute {
+  readonly family: Family;
+  readonly addr: Uint8Array;
+  readonly plen: number;
+  readonly metric: number;
+}
+
+export interface BatchOwner {
+  batchDone(b: WriteBatch): void;
+  batchLost(b: WriteBatch, errno: number): void;
+}
+
+export class WriteBatch implements BatchHandler {
+  readonly enc: NlEncoder;
+  firstSeq = 0;
+  lastSeq = 0;
+  markerSeq = 0;
+  count = 0;
+  /** The addon is done reading the buffer. */
+  sent = true;
+  /** The kernel's answers are in (or were given up on). */
+  answered = true;
+  /** Per op: table entry id (-1 for nexthop and stale ops), Kind, form id, errno (0 = fine). */
+  readonly entry: Int32Array;
+  readonly kind: Uint8Array;
+  readonly form: Int32Array;
+  readonly err: Int32Array;
+  /** Kernel messages of errors, by op index (rare). */
+  readonly msgs = new Map<number, string>();
+  /** Nexthop and stale-route ops, by op index (rare). */
+  readonly extra = new Map<number, NhOp | StaleRoute>();
+
+  constructor(
+    private readonly owner: BatchOwner,
+    bytes: number,
+    readonly maxOps: number,
+  ) {
+    this.enc = new NlEncoder(bytes);
+    this.entry = new Int32Array(maxOps);
+    this.kind = new Uint8Array(maxOps);
+    this.form = new Int32Array(maxOps);
+    this.err = new Int32Array(maxOps);
+  }
+
+  reset(firstSeq: number): void {
+    this.enc.reset();
+    this.firstSeq = firstSeq;
+    this.count = 0;
+    this.msgs.clear();
+    this.extra.clear();
+  }
+
+  onError(seq: number, e: NlError): void {
+    const i = seq - this.firstSeq;
+    if (i < 0 || i >= this.count) return;
+    this.err[i] = e.errno;
+    if (e.message) this.msgs.set(i, e.message);
+  }
+
+  onDone(): void {
+    this.owner.batchDone(this);
+  }
+
+  onLost(errno: number): void {
+    this.owner.batchLost(this, errno);
+  }
+}

@@ -1,0 +1,171 @@
+// Run by kernel.test.ts inside a network namespace (`ip netns exec NS node
+// kernel-scenarios.js NAME`): drives the kernel Fib backend and prints one
+// JSON line with what it saw. The parent asserts on that and on `ip -j`.
+import { execFileSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FibEvent } from '../../src/fib/backend.js';
+import { FibBatch } from '../../src/fib/batch.js';
+import type { Fib } from '../../src/fib/fib.js';
+import { createKernelFib } from '../../src/fib/kernel.js';
+
+export const TABLE = 100;
+
+const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8' });
+const ipJson = (...args: string[]): unknown => JSON.parse(ip('-j', ...args) || '[]');
+const ifindex = (name: string): number => Number(ip('-j', 'link', 'show', name).match(/"ifindex":(\d+)/)![1]);
+
+async function open(): Promise<{ fib: Fib; events: FibEvent[] }> {
+  const fib = createKernelFib({ table: TABLE, retryMs: 0, gcIntervalMs: 0 });
+  const events: FibEvent[] = [];
+  fib.on('result', (e) => events.push(e));
+  await fib.start();
+  return { fib, events };
+}
+
+async function settle(fib: Fib): Promise<void> {
+  for (let i = 0; i < 4; i++) {
+    await sleep(60);
+    await fib.flush();
+  }
+}
+
+/** n IPv4 /24s from 11.0.0.0 and n IPv6 /48s from 2001:db8:100::. */
+function fill(b: FibBatch, n: number, nh4: (i: number) => number, nh6: (i: number) => number): void {
+  const a = new Uint8Array(16);
+  for (let i = 0; i < n; i++) {
+    b.pushV4((0x0b000000 + i * 256) >>> 0, 24, nh4(i));
+    a.set([0x20, 0x01, 0x0d, 0xb8, 0x01 + (i >> 8), i & 0xff]);
+    b.push(6, a, 0, 48, nh6(i));
+  }
+}
+
+const scenarios: Record<string, () => Promise<unknown>> = {
+  /** 1000 IPv4 + 1000 IPv6 routes over nexthop objects, ECMP groups and a link-local gateway; kept. */
+  async install() {
+    const { fib, events } = await open();
+    fib.defineNexthop(1, [{ address: '10.0.0.2' }]);
+    fib.defineNexthop(2, [{ address: '10.0.0.2' }, { address: '10.0.0.3', weight: 2 }]);
+    fib.defineNexthop(3, [{ address: '2001:db8::2' }]);
+    fib.defineNexthop(4, [{ address: '2001:db8::2' }, { address: '2001:db8::3' }]);
+    fib.defineNexthop(5, [{ address: 'fe80::1', ifindex: ifindex('v0') }]);
+    const b = new FibBatch();
+    fill(b, 1000, (i) => (i % 2 ? 1 : 2), (i) => (i < 10 ? 5 : i % 2 ? 3 : 4));
+    const t0 = performance.now();
+    fib.apply(b);
+    await fib.flush();
+    const ms = performance.now() - t0;
+    const dump = await fib.dump();
+    const stats = fib.stats();
+    await fib.stop({ keep: true });
+    return {
+      events,
+      stats,
+      ms,
+      dump: dump.filter((d) => d.protocol === 186).map((d) => ({ dst: d.dst, nhId: d.nhId, metric: d.metric })),
+    };
+  },
+
+  /** After `install`: adopt, keep equal routes, replace changed ones, delete the rest on reconcile; then stop. */
+  async adopt() {
+    const { fib, events } = await open();
+    const adopted = fib.stats().adopted;
+    fib.defineNexthop(7, [{ address: '10.0.0.2' }]);
+    fib.defineNexthop(8, [{ address: '10.0.0.4' }]);
+    const b = new FibBatch();
+    // Odd /24s used 10.0.0.2 alone: 300 of them stay equal; 100 even ones move to 10.0.0.4.
+    for (let i = 1; i < 600; i += 2) b.pushV4((0x0b000000 + i * 256) >>> 0, 24, 7);
+    for (let i = 0; i < 200; i += 2) b.pushV4((0x0b000000 + i * 256) >>> 0, 24, 8);
+    fib.apply(b);
+    await fib.flush();
+    const beforeReconcile = { messages: fib.stats().messages, routes: (ipJson('route', 'show', 'table', String(TABLE), 'proto', '186') as unknown[]).length };
+    fib.reconcile();
+    await settle(fib);
+    const after = ipJson('route', 'show', 'table', String(TABLE), 'proto', '186');
+    const after6 = ipJson('-6', 'route', 'show', 'table', String(TABLE), 'proto', '186');
+    const nexthops = ipJson('nexthop', 'show');
+    const stats = fib.stats();
+    await fib.stop();
+    return { adopted, events, beforeReconcile, after, after6, nexthops, stats };
+  },
+
+  /** Static routes of another owner on our key (left alone, reported) and on another metric (coexist). */
+  async conflict() {
+    ip('route', 'add', '20.0.0.0/24', 'via', '10.1.0.9', 'proto', 'static', 'table', String(TABLE), 'metric', '20');
+    ip('route', 'add', '20.0.1.0/24', 'via', '10.1.0.9', 'proto', 'static', 'table', String(TABLE), 'metric', '5');
+    const { fib, events } = await open();
+    fib.defineNexthop(1, [{ address: '10.0.0.2' }]);
+    const b = new FibBatch();
+    b.pushPrefix('20.0.0.0/24', 1);
+    b.pushPrefix('20.0.1.0/24', 1);
+    fib.apply(b);
+    await settle(fib);
+    const during = ipJson('route', 'show', 'table', String(TABLE));
+    const state = fib.route('20.0.0.0/24');
+    ip('route', 'del', '20.0.0.0/24', 'proto', 'static', 'table', String(TABLE), 'metric', '20');
+    await settle(fib);
+    const afterDel = ipJson('route', 'show', 'table', String(TABLE));
+    await fib.stop();
+    const afterStop = ipJson('route', 'show', 'table', String(TABLE));
+    return { events, during, state, afterDel, afterStop };
+  },
+
+  /** One route through a gateway that is not connected, among 100 good ones. */
+  async errors() {
+    const { fib, events } = await open();
+    fib.defineNexthop(1, [{ address: '10.0.0.2' }]);
+    fib.defineNexthop(2, [{ address: '192.0.2.1' }]);
+    const b = new FibBatch();
+    for (let i = 0; i < 50; i++) b.pushV4((0x0b000000 + i * 256) >>> 0, 24, 1);
+    b.pushPrefix('40.0.0.0/16', 2);
+    for (let i = 50; i < 100; i++) b.pushV4((0x0b000000 + i * 256) >>> 0, 24, 1);
+    fib.apply(b);
+    await fib.flush();
+    const routes = ipJson('route', 'show', 'table', String(TABLE), 'proto', '186');
+    const state = fib.route('40.0.0.0/16');
+    await fib.stop();
+    return { events, routes, state };
+  },
+
+  /** v0 goes down (its subnet with it) and comes back. */
+  async linkdown() {
+    const { fib, events } = await open();
+    const links: [string, boolean][] = [];
+    fib.on('link', (l) => links.push([l.name, l.up]));
+    fib.defineNexthop(1, [{ address: '10.0.0.2' }]);
+    fib.defineNexthop(2, [{ address: '10.1.0.2' }]);
+    const b = new FibBatch();
+    for (let i = 0; i < 50; i++) b.pushV4((0x0b000000 + i * 256) >>> 0, 24, i < 40 ? 1 : 2);
+    fib.apply(b);
+    await fib.flush();
+    const v0 = ifindex('v0');
+    const viaBefore = fib.connectedVia('10.0.0.2');
+    ip('link', 'set', 'v0', 'down');
+    await settle(fib);
+    const viaDown = fib.connectedVia('10.0.0.2');
+    const routesDown = (ipJson('route', 'show', 'table', String(TABLE), 'proto', '186') as unknown[]).length;
+    const statsDown = fib.stats();
+    ip('link', 'set', 'v0', 'up');
+    await settle(fib);
+    const routesUp = (ipJson('route', 'show', 'table', String(TABLE), 'proto', '186') as unknown[]).length;
+    const statsUp = fib.stats();
+    await fib.stop();
+    return { v0, viaBefore, viaDown, links, events, routesDown, statsDown, routesUp, statsUp };
+  },
+};
+
+const name = process.argv[2] ?? '';
+const run = scenarios[name];
+if (!run) {
+  console.error(`unknown scenario ${name}`);
+  process.exit(2);
+}
+run().then(
+  (r) => {
+    process.stdout.write(`${JSON.stringify(r)}\n`);
+    process.exit(0);
+  },
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
