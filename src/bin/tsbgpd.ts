@@ -47,7 +47,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }
   }
-  const daemon = new Daemon({ configPaths: o.config, nodeName: o.nodeName, fib: o.fib, log: subsystemLogger(log, 'config') });
+  const daemon = new Daemon({ configPaths: o.config, nodeName: o.nodeName, fib: o.fib, log: dlog });
   if (!(await daemon.start())) {
     dlog.fatal('the configuration is invalid; fix it (tsbgp config check FILE) and start again');
     process.exit(1);

@@ -105,6 +105,13 @@ export class Learner implements RouteSink {
     this.fresh = a;
     return a !== null && this.cur!.action < UpdateAction.TREAT_AS_WITHDRAW ? a : null;
   };
+  private readonly localAs: number;
+  /**
+   * Per attribute set id: 1 when its AS_PATH holds our own AS (RFC 4271 §9.1.2: such
+   * a route is a loop and never used). Written when a set is first decoded; ids are
+   * reused only through a new intern miss, which writes the flag again.
+   */
+  private loops = new Uint8Array(1024);
   /** Modified set per rule for the current UPDATE (ids to unref afterwards). */
   private readonly modIds = new Int32Array(256);
   private modUsed: number[] = [];
@@ -120,6 +127,7 @@ export class Learner implements RouteSink {
   ) {
     const address = local.address !== undefined ? parseAddress(local.address).bytes : Buffer.from([0, 0, 0, 0]);
     this.rib = new Rib({ address, bgpId: local.routerId, asn: local.asn, ebgp: false, localAs: local.asn }, opts);
+    this.localAs = local.asn;
     this.guards = guards;
     this.events = events;
     this.clock = clock;
@@ -219,14 +227,16 @@ export class Learner implements RouteSink {
       if (reach !== null && reach.supported) this.withdrawRange(peer, reach.afi, p.buf, reach.nlriStart, reach.nlriEnd, reach.addPath);
       return;
     }
-    const attrs = peer.filter.usesAttributes ? (this.fresh ?? store.get(id)) : NO_ATTRS;
+    if (this.fresh !== null) this.noteLoop(id, this.fresh);
+    const loop = this.loops[id] === 1;
+    const attrs = peer.filter.usesAttributes && !loop ? (this.fresh ?? store.get(id)) : NO_ATTRS;
     this.fresh = null;
     if (p.nlriEnd > p.nlriStart) {
-      this.announceRange(peer, Afi.IPV4, c.reset(p.buf, p.nlriStart, p.nlriEnd, Afi.IPV4, p.classicAddPath), id, attrs);
+      this.announceRange(peer, Afi.IPV4, c.reset(p.buf, p.nlriStart, p.nlriEnd, Afi.IPV4, p.classicAddPath), id, attrs, loop);
     }
     // A prefix limit may have torn the session down: learn nothing more from it.
     if (reach !== null && reach.supported && reach.count > 0 && !this.tornDown) {
-      this.announceRange(peer, reach.afi, c.reset(p.buf, reach.nlriStart, reach.nlriEnd, reach.afi, reach.addPath), id, attrs);
+      this.announceRange(peer, reach.afi, c.reset(p.buf, reach.nlriStart, reach.nlriEnd, reach.afi, reach.addPath), id, attrs, loop);
     }
     store.unref(id);
     for (const rule of this.modUsed) {
@@ -266,7 +276,19 @@ export class Learner implements RouteSink {
     }
   }
 
-  private announceRange(peer: LearnerPeer, afi: number, c: NlriCursor, id: number, attrs: PathAttributes): void {
+  private noteLoop(id: number, a: PathAttributes): void {
+    if (id >= this.loops.length) {
+      const grown = new Uint8Array(Math.max(id + 1, this.loops.length * 2));
+      grown.set(this.loops);
+      this.loops = grown;
+    }
+    let loop = 0;
+    for (const seg of a.asPath) if (seg.asns.includes(this.localAs)) loop = 1;
+    this.loops[id] = loop;
+  }
+
+  /** Received and counted, but never used: policy rejects it, or (`loop`) our own AS is in its path. */
+  private announceRange(peer: LearnerPeer, afi: number, c: NlriCursor, id: number, attrs: PathAttributes, loop: boolean): void {
     const f = peer.family(afi);
     if (!f) return;
     const filter = peer.filter;
@@ -274,8 +296,8 @@ export class Learner implements RouteSink {
     if (afi === Afi.IPV4) {
       const rej = f.rejectedV4!;
       while (c.next()) {
-        const v = filter.evaluate(afi, c.addr, 0, 0, 0, c.length, attrs, id);
-        if (v.accepted) {
+        const v = loop ? null : filter.evaluate(afi, c.addr, 0, 0, 0, c.length, attrs, id);
+        if (v !== null && v.accepted) {
           if (rej.size > 0) rej.delete(c.addr, c.length);
           f.adjIn.announceV4(c.addr, c.length, c.pathId, v.modId < 0 ? id : this.modified(id, peer, v.modId));
         } else {
@@ -286,8 +308,8 @@ export class Learner implements RouteSink {
     } else {
       const rej = f.rejectedV6!;
       while (c.next()) {
-        const v = filter.evaluate(afi, c.w0, c.w1, c.w2, c.w3, c.length, attrs, id);
-        if (v.accepted) {
+        const v = loop ? null : filter.evaluate(afi, c.w0, c.w1, c.w2, c.w3, c.length, attrs, id);
+        if (v !== null && v.accepted) {
           if (rej.size > 0) rej.delete(c.w0, c.w1, c.w2, c.w3, c.length);
           f.adjIn.announceV6(c.w0, c.w1, c.w2, c.w3, c.length, c.pathId, v.modId < 0 ? id : this.modified(id, peer, v.modId));
         } else {
