@@ -128,9 +128,11 @@ test('advertisements: a new Service is announced, a removed one withdrawn, to bo
   assert.deepEqual(plan.peers.map((p) => [p.peer, p.effect]), [['10.0.0.1', 'hot'], ['10.0.0.2', 'hot']]);
 });
 
-test('route install, alwaysCompareMed, listen port: hot instance changes', () => {
-  assert.deepEqual(brief(diffConfigs(config(), config({ routeInstall: { table: 100 } }))), [['instance-changed', 'vr-65001', 'routeInstall', 'hot']]);
-  assert.deepEqual(brief(diffConfigs(config(), config({ alwaysCompareMed: true }))), [['instance-changed', 'vr-65001', 'alwaysCompareMed', 'hot']]);
+test('route install and alwaysCompareMed changes restart the instance', () => {
+  const ri = diffConfigs(config(), config({ routeInstall: { table: 100 } }));
+  assert.deepEqual(brief(ri), [['instance-changed', 'vr-65001', 'routeInstall', 'instance-restart']]);
+  assert.deepEqual(planChanges(ri).restartInstances, ['vr-65001']);
+  assert.deepEqual(brief(diffConfigs(config(), config({ alwaysCompareMed: true }))), [['instance-changed', 'vr-65001', 'alwaysCompareMed', 'instance-restart']]);
 });
 
 test('router id change restarts the instance; its peer changes are subsumed in the plan', () => {
@@ -191,7 +193,7 @@ test('the effect table is data: one row per (scope, field), and it drives the di
   assert.equal(e('peer', 'importPolicy'), 'soft-reset-in');
   assert.equal(e('peer', 'prefixLimit'), 'hot');
   assert.equal(e('advertisement', 'prefix'), 'hot');
-  assert.equal(e('instance', 'routeInstall'), 'hot');
+  assert.equal(e('instance', 'routeInstall'), 'instance-restart');
   assert.equal(e('instance', 'routerId'), 'instance-restart');
   assert.equal(e('instance', 'localAsn'), 'instance-restart');
 });
