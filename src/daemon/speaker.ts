@@ -205,9 +205,12 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       ...ttlOptions(opts, ebgp),
     };
     const index = this.nextIndex++;
-    let neighbor: Neighbor;
-    const peer = new Peer(peerOptions, { update: (body, n) => this.onUpdate(neighbor, body, n) });
-    neighbor = { address, options: opts, peer, index, advertised: new Map(this.local) };
+    // The peer's update handler needs the neighbour, which needs the peer: close the loop
+    // through a holder filled right after.
+    const holder: { n?: Neighbor } = {};
+    const peer = new Peer(peerOptions, { update: (body, neg) => this.onUpdate(holder.n!, body, neg) });
+    const neighbor: Neighbor = { address, options: opts, peer, index, advertised: new Map(this.local) };
+    holder.n = neighbor;
     peer.on('state', (s, prev) => this.emit('state', neighbor, s, prev));
     peer.on('established', (n) => {
       this.emit('established', neighbor, n);
