@@ -1,3 +1,4 @@
+import { SHARED_DATA } from '../../fuzz/paths.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,7 +26,8 @@ import { loadMrtTable, rewriteAttributes, ribUpdateBody, surveyMrt, type Rewrite
 import { PrefixSet } from '../../bench/feeder/prefix-set.js';
 import type { Feed } from '../../bench/feeder/table.js';
 
-const DATA = '/work/shared/data';
+// The public MRT files live beside the repository (../shared/data), as in CI.
+const DATA = SHARED_DATA;
 const PCH = join(DATA, 'pch-as3856-fulltable-updates.et-header.2015.gz');
 const RIS = join(DATA, 'ris-updates.20160811.1600.gz');
 const BVIEW = join(DATA, 'ris-rrc05-bview.20020722.2337.gz');
