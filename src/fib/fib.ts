@@ -40,6 +40,7 @@ import {
   decodeLink,
   decodeNexthop,
   decodeRoute,
+  msgFlags,
   msgPid,
   msgType,
   putDelNexthop,
@@ -723,8 +724,10 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
     }
     if (k === Kind.ADD && err === Errno.EEXIST) {
       // Someone holds the key though our view had nobody: treat as another owner.
+      // Reported once per conflict, like the other two places that set CONFLICT.
+      const known = t.flags[id]! & EntryFlag.CONFLICT;
       t.flags[id]! |= EntryFlag.FOREIGN | EntryFlag.CONFLICT;
-      this.report({ type: 'conflict', prefix: this.prefixOf(id) });
+      if (!known) this.report({ type: 'conflict', prefix: this.prefixOf(id) });
       return;
     }
     const fam = t.family(id);
@@ -852,7 +855,11 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
       t.installed[id] = add ? this.nh.kernelForm(v) : -1;
     } else if (add) {
       t.flags[id]! |= EntryFlag.FOREIGN;
-      t.installed[id] = -1; // a replace by the other owner took our route's place
+      // Only a replace (NLM_F_REPLACE) can take our route's place. A create
+      // (`ip route append`/`prepend`, IPv4 and IPv6) puts theirs beside ours:
+      // forgetting ours would make us ADD it again once they leave (EEXIST, a
+      // false conflict) and leave it unmanaged meanwhile.
+      if (msgFlags(b, off) & NlmF.REPLACE) t.installed[id] = -1;
       if (t.flags[id]! & EntryFlag.CONFLICT) return;
       if (t.desired[id]! >= 0) {
         t.flags[id]! |= EntryFlag.CONFLICT;

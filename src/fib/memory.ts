@@ -531,7 +531,8 @@ export class SimKernel {
       dev: gws.length === 0 && !v.nhId ? v.oif : 0,
     };
     this.routeMap.set(key, r);
-    this.notifyRoute(Rtm.NEWROUTE, r, from.portId, msgSeq(b, off));
+    // The kernel's notification says whether the route took another's place.
+    this.notifyRoute(Rtm.NEWROUTE, r, from.portId, msgSeq(b, off), old ? NlmF.REPLACE : NlmF.CREATE | NlmF.EXCL);
   }
 
   private routeGateways(v: RouteView): SimGw[] {
@@ -741,9 +742,9 @@ export class SimKernel {
     return at;
   }
 
-  private notifyRoute(type: number, r: SimRoute, pid: number, seq: number): void {
+  private notifyRoute(type: number, r: SimRoute, pid: number, seq: number, flags = 0): void {
     const enc = new NlEncoder(1024);
-    this.encodeRoute(enc, type, 0, seq, pid, r);
+    this.encodeRoute(enc, type, flags, seq, pid, r);
     this.multicast(r.family === 4 ? RtmGrp.IPV4_ROUTE : RtmGrp.IPV6_ROUTE, enc.toBuffer());
   }
 

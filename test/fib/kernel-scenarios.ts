@@ -109,6 +109,39 @@ const scenarios: Record<string, () => Promise<unknown>> = {
     return { events, during, state, afterDel, afterStop };
   },
 
+  /**
+   * Another owner adds a route beside ours on our key (`ip route append` puts it
+   * after ours, `prepend` before: both leave ours in place), then removes it.
+   */
+  async beside() {
+    const { fib, events } = await open();
+    fib.defineNexthop(1, [{ address: '10.0.0.2' }]);
+    const b = new FibBatch();
+    b.pushPrefix('20.0.0.0/24', 1);
+    b.pushPrefix('20.0.1.0/24', 1);
+    fib.apply(b);
+    await settle(fib);
+    const other = (verb: string, dst: string): string =>
+      ip('route', verb, dst, 'via', '10.1.0.9', 'proto', 'static', 'table', String(TABLE), 'metric', '20');
+    other('append', '20.0.0.0/24');
+    other('prepend', '20.0.1.0/24');
+    await settle(fib);
+    const during = ipJson('route', 'show', 'table', String(TABLE));
+    const stateDuring = fib.route('20.0.0.0/24');
+    ip('route', 'del', '20.0.0.0/24', 'proto', 'static', 'table', String(TABLE), 'metric', '20');
+    ip('route', 'del', '20.0.1.0/24', 'proto', 'static', 'table', String(TABLE), 'metric', '20');
+    await settle(fib);
+    const stateAfter = [fib.route('20.0.0.0/24'), fib.route('20.0.1.0/24')];
+    // Ours again: a new next hop reaches the kernel.
+    fib.defineNexthop(1, [{ address: '10.0.0.3' }]);
+    await settle(fib);
+    const moved = ipJson('route', 'show', 'table', String(TABLE));
+    const nexthops = ipJson('nexthop', 'show');
+    await fib.stop();
+    const afterStop = ipJson('route', 'show', 'table', String(TABLE));
+    return { events, during, stateDuring, stateAfter, moved, nexthops, afterStop };
+  },
+
   /** One route through a gateway that is not connected, among 100 good ones. */
   async errors() {
     const { fib, events } = await open();

@@ -131,6 +131,44 @@ test('kernel: another owner on our key is left untouched and reported', { skip: 
   assert.deepEqual(r.afterStop.map((x: J) => [x.dst, x.protocol]), [['20.0.1.0/24', 'static']]);
 });
 
+test('kernel: a route another owner adds beside ours (append, prepend) leaves ours managed; its removal is no new conflict', { skip: skip ?? false, timeout: 120_000 }, (t) => {
+  const { ns } = namespace(t);
+  const r = scenario(ns, 'beside');
+  const at = (routes: J[], dst: string): J[] => routes.filter((x) => x.dst === dst).map((x) => [x.protocol, x.gateway]);
+  // The kernel keeps both, in the order append/prepend put them.
+  assert.deepEqual(at(r.during, '20.0.0.0/24'), [
+    ['bgp', '10.0.0.2'],
+    ['static', '10.1.0.9'],
+  ]);
+  assert.deepEqual(at(r.during, '20.0.1.0/24'), [
+    ['static', '10.1.0.9'],
+    ['bgp', '10.0.0.2'],
+  ]);
+  assert.deepEqual(r.stateDuring.flags, ['foreign', 'conflict']);
+  assert.notEqual(r.stateDuring.installed, null, 'ours is still in the kernel');
+  // One conflict while the other route is there, resolved when it goes: no EEXIST on our
+  // own route afterwards (which reported a second, false conflict and stuck there).
+  for (const p of ['20.0.0.0/24', '20.0.1.0/24']) {
+    assert.deepEqual(
+      r.events.filter((e: J) => e.prefix === p).map((e: J) => e.type),
+      ['conflict', 'conflict-resolved'],
+      p,
+    );
+  }
+  assert.ok(!r.events.some((e: J) => e.type === 'error'), JSON.stringify(r.events));
+  for (const s of r.stateAfter) {
+    assert.deepEqual(s.flags, [], s.prefix);
+    assert.equal(s.installed, s.wanted, s.prefix);
+  }
+  const gw3 = r.nexthops.find((n: J) => n.gateway === '10.0.0.3');
+  assert.ok(gw3, 'an object for the new next hop');
+  for (const dst of ['20.0.0.0/24', '20.0.1.0/24']) {
+    const mine = r.moved.filter((x: J) => x.dst === dst);
+    assert.deepEqual(mine.map((x: J) => [x.protocol, x.nhid]), [['bgp', gw3.id]], `${dst} follows the next hop change`);
+  }
+  assert.deepEqual(r.afterStop, [], 'stop removed ours');
+});
+
 test('kernel: an unreachable gateway fails only its own route, with the kernel reason', { skip: skip ?? false, timeout: 120_000 }, (t) => {
   const { ns } = namespace(t);
   const r = scenario(ns, 'errors');
