@@ -4,7 +4,6 @@
 // by the BGP export filter (BIRD only sends MED/LOCAL_PREF set there); announce/withdraw
 // rewrite the file and `birdc configure`, which leaves the BGP sessions up.
 // Without `kernel: true` there is no kernel protocol, so BIRD never touches the FIB.
-import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Lab, Ns, NsRef } from '../netns.js';
@@ -18,7 +17,7 @@ import {
   normPrefix,
   normState,
   readLog,
-  waitEstablishedVia,
+  SingleProcessPeer,
   waitReady,
   withAnnouncements,
   type Afi,
@@ -192,7 +191,7 @@ export function parseBirdRoutes(text: string, peerOf: (proto: string) => string 
   return out.map(({ via, ...r }) => ({ ...r, nextHop: r.nextHop || via }));
 }
 
-class BirdPeer implements PeerHandle {
+class BirdPeer extends SingleProcessPeer implements PeerHandle {
   readonly kind = 'bird' as const;
   config: PeerConfig;
   private readonly anns: Map<string, Announcement>;
@@ -200,13 +199,13 @@ class BirdPeer implements PeerHandle {
   private readonly sock: string;
   private readonly pidFile: string;
   private readonly logFile: string;
-  private child: ChildProcess | undefined;
 
   constructor(
-    private readonly lab: Lab,
+    protected readonly lab: Lab,
     readonly ns: Ns,
     config: PeerConfig,
   ) {
+    super();
     this.config = config;
     this.anns = announcementMap(config);
     const dir = lab.mkdir(`${ns.name}-bird`);
@@ -241,26 +240,6 @@ class BirdPeer implements PeerHandle {
   private async birdc(...args: string[]): Promise<string> {
     const r = await check('birdc', ['-s', this.sock, ...args], { timeoutMs: 10_000 });
     return r.stdout;
-  }
-
-  pids(): number[] {
-    const pid = this.child?.pid;
-    return pid !== undefined && this.child?.exitCode === null && this.child.signalCode === null ? [pid] : [];
-  }
-
-  async stop(): Promise<void> {
-    const pid = this.child?.pid;
-    this.child = undefined;
-    if (pid !== undefined) await this.lab.kill(pid);
-  }
-
-  async restart(): Promise<void> {
-    await this.stop();
-    await this.start();
-  }
-
-  waitEstablished(peerAddr: string, timeoutMs?: number): Promise<void> {
-    return waitEstablishedVia(this, peerAddr, timeoutMs);
   }
 
   async neighbors(): Promise<PeerNeighbor[]> {

@@ -3,7 +3,6 @@
 // reads its view with `gobgp --target unix://... -j`. gobgpd never touches the FIB (no
 // zebra), so `kernel: true` is refused. Originated prefixes live only in gobgpd's RIB:
 // they are added with `gobgp global rib add` and added again after restart().
-import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Lab, Ns, NsRef } from '../netns.js';
@@ -18,7 +17,7 @@ import {
   normPrefix,
   normState,
   readLog,
-  waitEstablishedVia,
+  SingleProcessPeer,
   waitReady,
   withAnnouncements,
   type Afi,
@@ -155,20 +154,20 @@ export function parseGobgpRoutes(json: string): PeerRoute[] {
   return out;
 }
 
-class GobgpPeer implements PeerHandle {
+class GobgpPeer extends SingleProcessPeer implements PeerHandle {
   readonly kind = 'gobgp' as const;
   config: PeerConfig;
   private readonly anns: Map<string, Announcement>;
   private readonly conf: string;
   private readonly target: string;
   private readonly logFile: string;
-  private child: ChildProcess | undefined;
 
   constructor(
-    private readonly lab: Lab,
+    protected readonly lab: Lab,
     readonly ns: Ns,
     config: PeerConfig,
   ) {
+    super();
     this.config = config;
     this.anns = announcementMap(config);
     const dir = lab.mkdir(`${ns.name}-gobgp`);
@@ -200,26 +199,6 @@ class GobgpPeer implements PeerHandle {
 
   private async add(prefix: string, a: Announcement): Promise<void> {
     await this.gobgp('global', 'rib', 'add', '-a', afiOf(prefix), prefix, ...gobgpAddArgs(a));
-  }
-
-  pids(): number[] {
-    const pid = this.child?.pid;
-    return pid !== undefined && this.child?.exitCode === null && this.child.signalCode === null ? [pid] : [];
-  }
-
-  async stop(): Promise<void> {
-    const pid = this.child?.pid;
-    this.child = undefined;
-    if (pid !== undefined) await this.lab.kill(pid);
-  }
-
-  async restart(): Promise<void> {
-    await this.stop();
-    await this.start();
-  }
-
-  waitEstablished(peerAddr: string, timeoutMs?: number): Promise<void> {
-    return waitEstablishedVia(this, peerAddr, timeoutMs);
   }
 
   async neighbors(): Promise<PeerNeighbor[]> {

@@ -284,3 +284,34 @@ export function announcementMap(config: PeerConfig): Map<string, Announcement> {
 export function withAnnouncements(config: PeerConfig, anns: ReadonlyMap<string, Announcement>): PeerConfig {
   return { ...config, announce: [...anns].map(([prefix, a]) => ({ prefix, ...a })) };
 }
+
+/**
+ * The lifecycle every single-process daemon driver shares (BIRD, gobgpd): the child it
+ * started, stopped by pid through the lab, restarted by stop + start.
+ */
+export abstract class SingleProcessPeer {
+  protected child: ChildProcess | undefined = undefined;
+  protected abstract readonly lab: Lab;
+  abstract start(): Promise<void>;
+  abstract neighbors(): Promise<PeerNeighbor[]>;
+
+  pids(): number[] {
+    const pid = this.child?.pid;
+    return pid !== undefined && this.child?.exitCode === null && this.child.signalCode === null ? [pid] : [];
+  }
+
+  async stop(): Promise<void> {
+    const pid = this.child?.pid;
+    this.child = undefined;
+    if (pid !== undefined) await this.lab.kill(pid);
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  waitEstablished(peerAddr: string, timeoutMs?: number): Promise<void> {
+    return waitEstablishedVia(this as unknown as PeerHandle, peerAddr, timeoutMs);
+  }
+}
