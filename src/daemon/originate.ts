@@ -35,7 +35,7 @@ export class LocalRoute {
       throw new Error(`next hop ${spec.nextHop} is not in the address family of ${spec.prefix}`);
     }
     this.afi = this.parsed.afi;
-    this.prefix = canonicalPrefix(spec.prefix);
+    this.prefix = formatPrefix(this.parsed.afi, this.parsed.bytes, this.parsed.len);
     this.spec = spec;
     this.key = JSON.stringify([this.afi, spec.nextHop, spec.communities, spec.largeCommunities, spec.localPreference, spec.med]);
   }
