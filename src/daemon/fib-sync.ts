@@ -27,8 +27,8 @@ export class FibSync {
   private readonly slots = new Int32Array(DRAIN);
   private readonly multi: Int32Array;
   private readonly prefixBytes = new Uint8Array(16);
-  /** Handles defined in the FIB, with the text of their gateways (to redefine on change). */
-  private readonly defined = new Map<number, string>();
+  /** Handles defined in the FIB (redefined when resolution changes). */
+  private readonly defined = new Set<number>();
   /** The address Buffer a single-next-hop handle was defined for (ids are reused). */
   private readonly definedFor = new Map<number, Buffer>();
   /** Next hop ids whose resolution was computed. */
@@ -188,23 +188,20 @@ export class FibSync {
 
   private define(handle: number, gws: GatewayInput[]): void {
     this.fib.defineNexthop(handle, gws);
-    this.defined.set(handle, gws.map((g) => `${g.address}%${g.ifindex ?? 0}`).join(','));
+    this.defined.add(handle);
   }
 
   /** After a resolution change the gateway of a handle may differ (global vs link-local). */
   private redefineHandles(): void {
     const nh = this.rib.store.nextHops;
-    for (const [handle] of this.defined) {
+    const live = new Set(nh.ids());
+    for (const handle of this.defined) {
       if (handle >= GROUP_BASE) {
         this.defined.delete(handle); // rebuilt on next use
         continue;
       }
-      let gw: GatewayInput | undefined;
-      try {
-        gw = this.gatewayOf(nh, handle);
-      } catch {
-        gw = undefined; // the next hop id was freed
-      }
+      // A freed next hop id has no gateway any more.
+      const gw = live.has(handle) ? this.gatewayOf(nh, handle) : undefined;
       if (gw === undefined) {
         this.fib.removeNexthop(handle);
         this.defined.delete(handle);
