@@ -7,6 +7,8 @@ import type { Family } from './ip.js';
 import type { GatewayInput } from './nexthops.js';
 
 export type { GatewayInput } from './nexthops.js';
+export type { Resolution as NextHopResolution } from './routes.js';
+import type { Resolution } from './routes.js';
 
 export interface KernelNexthop {
   readonly gateway?: string;
@@ -113,6 +115,8 @@ export interface FibStats {
   readonly errors: number;
   readonly resyncs: number;
   readonly overflows: number;
+  /** Route writes sent to the kernel, by kind (stale-route deletes and probes count as deletes). */
+  readonly operations: { readonly add: number; readonly replace: number; readonly delete: number };
 }
 
 /** One prefix's state, for the CLI. */
@@ -121,6 +125,11 @@ export interface RouteState {
   /** Next-hop set handle the daemon asked for, null when withdrawn. */
   readonly nexthop: number | null;
   readonly gateways: readonly string[];
+  /**
+   * Per gateway, the interface it is reached through now (0: none). Set for link-local
+   * and recursively resolved gateways (given with their interface) and connected ones.
+   */
+  readonly ifindexes: readonly number[];
   /** The kernel encoding we installed ("id:N" for nexthop object N, "gw4:..."), null if none. */
   readonly installed: string | null;
   /** The encoding we want, null when withdrawn or unresolved. */
@@ -152,16 +161,27 @@ export interface FibBackend {
   addresses(): AddressInfo[];
   /** Interface index through which `address` is directly connected, 0 if it is not. */
   connectedVia(address: string): number;
+  /**
+   * How the kernel reaches a next hop: directly (a connected subnet, metric 0) or
+   * through the best route of another owner covering it (longest prefix, then lowest
+   * metric; never one of ours), whose gateway and interface routes are installed
+   * with. Null when unreachable or link-local (those need the session's interface).
+   * Changes are announced by the 'routes' event (and 'link'/'address').
+   */
+  resolveNextHop(address: string): Resolution | null;
   route(prefix: string): RouteState | null;
   stats(): FibStats;
   on(event: 'result', listener: (e: FibEvent) => void): this;
   on(event: 'link', listener: (l: LinkInfo, removed: boolean) => void): this;
   on(event: 'address', listener: (a: AddressInfo, removed: boolean) => void): this;
   on(event: 'idle', listener: () => void): this;
+  /** Routes of other owners changed: next hops may resolve differently (debounced). */
+  on(event: 'routes', listener: () => void): this;
   off(event: 'result', listener: (e: FibEvent) => void): this;
   off(event: 'link', listener: (l: LinkInfo, removed: boolean) => void): this;
   off(event: 'address', listener: (a: AddressInfo, removed: boolean) => void): this;
   off(event: 'idle', listener: () => void): this;
+  off(event: 'routes', listener: () => void): this;
   /** Closes the sockets; unless `keep` (graceful restart), deletes our routes and objects first. */
-  stop(opts?: { readonly keep?: boolean }): Promise<void>;
+  stop(opts?: { readonly keep?: boolean | undefined }): Promise<void>;
 }

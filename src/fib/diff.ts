@@ -21,6 +21,11 @@ export const Action = {
   HOLD: 6,
   /** The kernel already holds what we want. */
   KEEP: 7,
+  /**
+   * Unsure whether our route is on the key (EEXIST on add, another owner's
+   * replace): delete ours, qualified by protocol and metric; the answer tells.
+   */
+  PROBE: 8,
 } as const;
 export type Action = (typeof Action)[keyof typeof Action];
 
@@ -33,6 +38,7 @@ export const ACTION_NAMES: Readonly<Record<Action, string>> = {
   5: 'wait',
   6: 'hold',
   7: 'keep',
+  8: 'probe',
 };
 
 /**
@@ -44,6 +50,7 @@ export const ACTION_NAMES: Readonly<Record<Action, string>> = {
 export function decide(desired: number, installed: number, flags: number, holdAdopted: boolean): Action {
   if (flags & EntryFlag.INFLIGHT) return Action.WAIT;
   if (flags & EntryFlag.FAILED) return Action.NONE;
+  if (flags & EntryFlag.PROBE) return Action.PROBE;
   if (desired < 0) {
     if (installed < 0) return Action.NONE;
     if (holdAdopted && flags & EntryFlag.ADOPTED) return Action.HOLD;

@@ -18,7 +18,7 @@ import { EventEmitter } from 'node:events';
 import type { AddressInfo, FibBackend, FibEvent, FibOp, FibStats, KernelRoute, LinkInfo, RouteState } from './backend.js';
 import type { FibBatch } from './batch.js';
 import { Action, type Ownership, RouteClass, classifyKernelRoute, decide } from './diff.js';
-import { type Family, formatIp, formatPrefix, parsePrefix } from './ip.js';
+import { type Family, formatIp, formatPrefix, isLinkLocal6, parseIp, parsePrefix } from './ip.js';
 import { type GatewayInput, type NhOp, Nexthops } from './nexthops.js';
 import {
   Errno,
@@ -26,6 +26,7 @@ import {
   RtProt,
   RtTable,
   RtmGrp,
+  RtnlGrp,
   Rtm,
   SockFlag,
   errnoName,
@@ -57,6 +58,7 @@ import {
 } from './netlink/codec.js';
 import { addrInfo, linkInfo } from './info.js';
 import { NetlinkError, NetlinkSocket, type TransportFactory } from './netlink/socket.js';
+import { OtherRoutes, type OtherRoute, type Resolution } from './routes.js';
 import { EntryFlag, FibTable, IdQueue } from './table.js';
 import { type BatchOwner, Kind, type StaleRoute, WriteBatch } from './write-batch.js';
 
@@ -141,6 +143,12 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
    */
   private opCap: number;
   private counters = { batches: 0, messages: 0, errors: 0, resyncs: 0 };
+  /** Route writes sent, by kind (stale deletes and probes count as deletes). */
+  private ops = { add: 0, replace: 0, delete: 0 };
+  /** Other owners' routes our next hops resolve through. */
+  private readonly others: OtherRoutes;
+  private routesTimer: NodeJS.Timeout | null = null;
+  private readonly otherView = new RouteView();
 
   constructor(
     private readonly transport: TransportFactory,
@@ -151,6 +159,7 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
     if (this.o.metric < 1) throw new RangeError('metric must be >= 1 (IPv6 turns 0 into 1024)');
     if (this.o.table < 1 || this.o.table === RtTable.LOCAL) throw new RangeError(`bad table ${this.o.table}`);
     this.own = { table: this.o.table, protocol: this.o.protocol, metric: this.o.metric };
+    this.others = new OtherRoutes(this.o.table === RtTable.MAIN ? [RtTable.MAIN] : [this.o.table, RtTable.MAIN]);
     this.nh = new Nexthops({
       protocol: this.o.protocol,
       idBase: this.o.nexthopIdBase,
@@ -184,6 +193,9 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
         this.schedulePump();
       },
     });
+    // Other owners' nexthop objects (FRR's routes use them): next hops resolve through them.
+    // Kernels without nexthop objects refuse the group: routes then carry their gateways.
+    if (this.o.watchRoutes) this.ctl.transport.addMembership(RtnlGrp.NEXTHOP);
     this.wr = new NetlinkSocket(this.transport, {
       groups: 0,
       rcvbuf: 16 * 1024 * 1024,
@@ -226,7 +238,7 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
     }
   }
 
-  async stop(opts: { readonly keep?: boolean } = {}): Promise<void> {
+  async stop(opts: { readonly keep?: boolean | undefined } = {}): Promise<void> {
     if (this.stopped) return;
     if (this.started && !opts.keep) {
       const t = this.table;
@@ -248,6 +260,7 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
     if (this.retryTimer) clearInterval(this.retryTimer);
     if (this.topoTimer) clearTimeout(this.topoTimer);
     if (this.gcTimer) clearTimeout(this.gcTimer);
+    if (this.routesTimer) clearTimeout(this.routesTimer);
     this.closeSockets();
     for (const w of this.flushWaiters.splice(0)) w();
   }
@@ -337,9 +350,13 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
   }
 
   /** Dumps our table; a table that does not exist yet (ENOENT under strict checking) is empty. */
-  private async dumpRoutes(fam: Family, onMsg: (b: Buffer, off: number, len: number) => void): Promise<void> {
+  private dumpRoutes(fam: Family, onMsg: (b: Buffer, off: number, len: number) => void): Promise<void> {
+    return this.dumpTable(fam, this.own.table, onMsg);
+  }
+
+  private async dumpTable(fam: Family, table: number, onMsg: (b: Buffer, off: number, len: number) => void): Promise<void> {
     try {
-      await this.ctl!.dump((enc, seq) => putDumpRoutes(enc, seq, fam, this.own.table), onMsg);
+      await this.ctl!.dump((enc, seq) => putDumpRoutes(enc, seq, fam, table), onMsg);
     } catch (e) {
       if (!(e instanceof NetlinkError) || e.errno !== Errno.ENOENT) throw e;
     }
@@ -359,6 +376,23 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
     return this.nh.connectedVia(address);
   }
 
+  resolveNextHop(address: string): Resolution | null {
+    const a = parseIp(address);
+    if (!a || (a.family === 6 && isLinkLocal6(a.bytes))) return null;
+    const dev = this.nh.connectedVia(address);
+    if (dev > 0) return { gateway: address, ifindex: dev, metric: 0, via: null };
+    return this.others.resolve(
+      a.family,
+      a.bytes,
+      (oif) => this.nh.usable(oif),
+      (fam, gw, oif) => this.nh.connectedVia(formatIp(gw, 0, fam)) === oif,
+    );
+  }
+
+  otherRoutes(): OtherRoute[] {
+    return this.others.all();
+  }
+
   route(prefix: string): RouteState | null {
     const p = parsePrefix(prefix);
     if (!p) return null;
@@ -376,6 +410,7 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
       prefix: formatPrefix(p.bytes, 0, p.family, p.plen),
       nexthop: d >= 0 ? d : null,
       gateways: d >= 0 ? this.nh.gatewaysOf(d) : [],
+      ifindexes: d >= 0 ? this.nh.ifindexesOf(d) : [],
       installed: inst >= 0 ? this.nh.describeForm(inst) : null,
       wanted: wanted >= 0 ? this.nh.describeForm(wanted) : null,
       flags: names,
@@ -415,6 +450,7 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
       errors: this.counters.errors,
       resyncs: this.counters.resyncs,
       overflows: (this.ctl?.overflows ?? 0) + (this.wr?.overflows ?? 0),
+      operations: { ...this.ops },
     };
   }
 
@@ -581,6 +617,7 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
       const s = this.stale.shift()!;
       putRoute(enc, Rtm.DELROUTE, req, b.firstSeq + b.count, s.family, s.addr, 0, s.plen, this.own.table, proto, s.metric, null);
       b.kind[b.count] = Kind.STALE_DEL;
+      this.ops.delete++;
       b.entry[b.count] = -1;
       b.err[b.count] = 0;
       b.extra.set(b.count, s);
@@ -602,22 +639,27 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
       if (dh >= 0 && df < 0) this.anyUnresolved = true;
       const inst = t.installed[id]!;
       const act = decide(df, inst, f, this.holdAdopted);
-      if (act === Action.ADD || act === Action.REPLACE || act === Action.DELETE) {
-        const block = act === Action.DELETE ? null : this.nh.formBlocks[df]!;
+      if (act === Action.ADD || act === Action.REPLACE || act === Action.DELETE || act === Action.PROBE) {
+        const del = act === Action.DELETE || act === Action.PROBE;
+        const block = del ? null : this.nh.formBlocks[df]!;
         if (enc.room < ROUTE_MSG_BASE + (block ? block.length : 0) + room) {
           this.carry = id;
           break;
         }
         t.addr(id, scratch, 0);
         const seq = b.firstSeq + b.count;
-        if (act === Action.DELETE) {
+        if (del) {
           putRoute(enc, Rtm.DELROUTE, req, seq, fam, scratch, 0, t.plen(id), this.own.table, proto, this.own.metric, null);
         } else {
           const fl = req | NlmF.CREATE | (act === Action.ADD ? NlmF.EXCL : NlmF.REPLACE);
           putRoute(enc, Rtm.NEWROUTE, fl, seq, fam, scratch, 0, t.plen(id), this.own.table, proto, this.own.metric, block);
         }
         b.entry[b.count] = id;
-        b.kind[b.count] = act === Action.ADD ? Kind.ADD : act === Action.REPLACE ? Kind.REPLACE : Kind.DELETE;
+        const kind = act === Action.ADD ? Kind.ADD : act === Action.REPLACE ? Kind.REPLACE : act === Action.PROBE ? Kind.PROBE : Kind.DELETE;
+        b.kind[b.count] = kind;
+        if (kind === Kind.ADD) this.ops.add++;
+        else if (kind === Kind.REPLACE) this.ops.replace++;
+        else this.ops.delete++;
         b.form[b.count] = df;
         b.err[b.count] = 0;
         b.count++;
@@ -676,7 +718,7 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
         topo = false;
         changed = changed.concat(this.nh.resolveAll());
       }
-      if (k === Kind.DELETE || k === Kind.REPLACE) deleted = true;
+      if (k === Kind.DELETE || k === Kind.REPLACE || k === Kind.PROBE) deleted = true;
       if (k === Kind.NH_ADD || k === Kind.NH_DEL) {
         const op = b.extra.get(i) as NhOp;
         if (err !== 0 && k === Kind.NH_ADD) {
@@ -697,7 +739,9 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
       const id = b.entry[i]!;
       if (!t.live(id)) continue;
       t.flags[id]! &= ~EntryFlag.INFLIGHT;
-      if (err === 0) {
+      if (k === Kind.PROBE) {
+        this.probeDone(id, err);
+      } else if (err === 0) {
         t.installed[id] = k === Kind.DELETE ? -1 : b.form[i]!;
         t.errno[id] = 0;
         t.flags[id]! &= ~(EntryFlag.ADOPTED | EntryFlag.CONFLICT);
@@ -714,6 +758,29 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
     if (deleted) this.gcWanted = true;
   }
 
+  /**
+   * The answer to a probe (a delete of our route, qualified by protocol and
+   * metric): either way ours is gone now. If it was not there, another owner
+   * holds the key we were refused (EEXIST): a conflict.
+   */
+  private probeDone(id: number, err: number): void {
+    const t = this.table;
+    if (err !== 0 && err !== Errno.ESRCH && err !== Errno.ENOENT) {
+      t.flags[id]! |= EntryFlag.FAILED; // retried later, probe included
+      t.errno[id] = err;
+      return;
+    }
+    t.flags[id]! &= ~EntryFlag.PROBE;
+    t.installed[id] = -1;
+    if (err !== 0 && !(t.flags[id]! & EntryFlag.FOREIGN)) {
+      t.flags[id]! |= EntryFlag.FOREIGN;
+      if (!(t.flags[id]! & EntryFlag.CONFLICT) && t.desired[id]! >= 0) {
+        t.flags[id]! |= EntryFlag.CONFLICT;
+        this.report({ type: 'conflict', prefix: this.prefixOf(id) });
+      }
+    }
+  }
+
   /** The kernel refused op `i` of `b` (entry `id`) with `err`. */
   private routeError(b: WriteBatch, i: number, id: number, err: number): void {
     const t = this.table;
@@ -723,11 +790,10 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
       return;
     }
     if (k === Kind.ADD && err === Errno.EEXIST) {
-      // Someone holds the key though our view had nobody: treat as another owner.
-      // Reported once per conflict, like the other two places that set CONFLICT.
-      const known = t.flags[id]! & EntryFlag.CONFLICT;
-      t.flags[id]! |= EntryFlag.FOREIGN | EntryFlag.CONFLICT;
-      if (!known) this.report({ type: 'conflict', prefix: this.prefixOf(id) });
+      // Someone holds the key though our view had nobody: another owner, or our
+      // own route we lost track of (an IPv4 replace by another owner can take
+      // theirs and leave ours). A probe asks the kernel which (probeDone).
+      t.flags[id]! |= EntryFlag.PROBE;
       return;
     }
     const fam = t.family(id);
@@ -758,7 +824,9 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
     const dh = t.desired[id]!;
     const df = dh >= 0 ? this.nh.formOf(dh, fam) : -1;
     const act = decide(df, t.installed[id]!, t.flags[id]!, this.holdAdopted);
-    if (act === Action.ADD || act === Action.REPLACE || act === Action.DELETE || act === Action.CONFLICT) this.markDirty(id);
+    if (act === Action.ADD || act === Action.REPLACE || act === Action.DELETE || act === Action.CONFLICT || act === Action.PROBE) {
+      this.markDirty(id);
+    }
     else if (act === Action.NONE) this.maybeFree(id);
   }
 
@@ -787,7 +855,8 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
       } else if (b.err[i] !== 0) {
         // Answers are delivered in order: errors read before the drop are real.
         // Recording them guarantees progress when failures flood the socket.
-        this.routeError(b, i, id, b.err[i]!);
+        if (k === Kind.PROBE) this.probeDone(id, b.err[i]!);
+        else this.routeError(b, i, id, b.err[i]!);
       }
     }
     this.release(b);
@@ -815,6 +884,8 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
     if (type === Rtm.NEWROUTE || type === Rtm.DELROUTE) {
       // Echoes of our own writes are the bulk: skip them before decoding.
       if (!this.o.watchRoutes || (this.wr && msgPid(b, off) === this.wr.transport.portId)) return;
+      // Other owners' routes resolve our next hops (rtm_protocol, read in place).
+      if (len >= 28 && b[off + 21] !== this.own.protocol) this.otherRoute(type, b, off, len);
       this.routeNotification(type, b, off, len);
     } else if (type === Rtm.NEWLINK || type === Rtm.DELLINK) {
       const l = decodeLink(b, off, len);
@@ -828,6 +899,13 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
       // without notifications for IPv4: reread the table if we used the link.
       if (used && (removed || !l.up)) this.requestResync(`link ${l.name || l.index} down`);
       this.topologyChanged();
+    } else if (type === Rtm.NEWNEXTHOP || type === Rtm.DELNEXTHOP) {
+      if (this.wr && msgPid(b, off) === this.wr.transport.portId) return;
+      const n = decodeNexthop(b, off, len);
+      if (!n || n.protocol === this.own.protocol) return;
+      if (type === Rtm.NEWNEXTHOP) this.others.objects.set(n.id, n);
+      else if (!this.others.objects.delete(n.id)) return;
+      if (this.others.size > 0) this.routesChanged();
     } else if (type === Rtm.NEWADDR || type === Rtm.DELADDR) {
       const a = decodeAddr(b, off, len);
       if (!a) return;
@@ -858,8 +936,13 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
       // Only a replace (NLM_F_REPLACE) can take our route's place. A create
       // (`ip route append`/`prepend`, IPv4 and IPv6) puts theirs beside ours:
       // forgetting ours would make us ADD it again once they leave (EEXIST, a
-      // false conflict) and leave it unmanaged meanwhile.
-      if (msgFlags(b, off) & NlmF.REPLACE) t.installed[id] = -1;
+      // false conflict) and leave it unmanaged meanwhile. A replace takes the
+      // first route on the key, which may be theirs: whether ours is still
+      // there is unknown, so a probe removes it if it is (the key is theirs).
+      if (msgFlags(b, off) & NlmF.REPLACE && t.installed[id]! >= 0) {
+        t.flags[id]! |= EntryFlag.PROBE;
+        this.markDirty(id);
+      }
       if (t.flags[id]! & EntryFlag.CONFLICT) return;
       if (t.desired[id]! >= 0) {
         t.flags[id]! |= EntryFlag.CONFLICT;
@@ -873,6 +956,21 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
       }
     }
     this.markDirty(id);
+  }
+
+  /** Another owner's route came or went: next hops may resolve differently ('routes', a moment later). */
+  private otherRoute(type: number, b: Buffer, off: number, len: number): void {
+    const v = this.otherView;
+    if (!decodeRoute(b, off, len, v)) return;
+    if (this.others.update(v, type === Rtm.NEWROUTE, msgFlags(b, off))) this.routesChanged();
+  }
+
+  private routesChanged(): void {
+    if (this.routesTimer || this.stopped) return;
+    this.routesTimer = setTimeout(() => {
+      this.routesTimer = null;
+      if (!this.stopped) this.emit('routes');
+    }, 20);
   }
 
   /** Links or addresses changed: re-resolve next hops a moment later (events come in bursts). */
@@ -952,6 +1050,8 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
           if (n) nhs.push(n);
         });
         this.nh.syncObjects(nhs);
+        this.others.objects.clear();
+        for (const n of nhs) if (n.protocol !== this.own.protocol) this.others.objects.set(n.id, n);
       } catch (e) {
         // Kernels before 5.3 have no nexthop objects: routes carry their gateways.
         if (!(e instanceof NetlinkError) || e.errno === Errno.EINTR || e.errno === Errno.EBADF) throw e;
@@ -966,14 +1066,17 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
     for (let id = 0; id < t.hwm; id++) {
       if (!t.live(id)) continue;
       t.installed[id] = -1;
-      t.flags[id]! &= ~(EntryFlag.FOREIGN | EntryFlag.INFLIGHT);
+      t.flags[id]! &= ~(EntryFlag.FOREIGN | EntryFlag.INFLIGHT | EntryFlag.PROBE);
     }
     const stale: StaleRoute[] = [];
     const v = this.view;
     const zero = new Uint8Array(16);
+    const othersBefore = this.others.size;
+    this.others.clear();
     for (const fam of [4, 6] as const) {
       await this.dumpRoutes(fam, (b, off, len) => {
         if (msgType(b, off) !== Rtm.NEWROUTE || !decodeRoute(b, off, len, v) || v.family === 0) return;
+        if (v.protocol !== this.own.protocol) this.others.update(v, true);
         const cls = classifyKernelRoute(this.own, v.table, v.protocol, v.metric, v.tos, v.type);
         if (cls === RouteClass.IGNORE) return;
         const dst = v.dstOff >= 0 ? b : zero;
@@ -993,6 +1096,16 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
       });
     }
     this.stale = stale;
+    // Next hops also resolve through the main table when ours is another one.
+    if (this.own.table !== RtTable.MAIN) {
+      for (const fam of [4, 6] as const) {
+        await this.dumpTable(fam, RtTable.MAIN, (b, off, len) => {
+          if (msgType(b, off) !== Rtm.NEWROUTE || !decodeRoute(b, off, len, v) || v.family === 0) return;
+          if (v.protocol !== this.own.protocol) this.others.update(v, true);
+        });
+      }
+    }
+    if (othersBefore > 0 || this.others.size > 0) this.routesChanged();
     // Everything is decided again from the fresh view.
     this.dirty.clear();
     this.carry = -1;

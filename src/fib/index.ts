@@ -9,8 +9,10 @@ export type {
   KernelNexthop,
   KernelRoute,
   LinkInfo,
+  NextHopResolution,
   RouteState,
 } from './backend.js';
+export type { OtherRoute } from './routes.js';
 export { FibBatch } from './batch.js';
 export { Fib, type FibOptions } from './fib.js';
 export { createKernelFib, netlinkUnavailable } from './kernel.js';

@@ -19,6 +19,7 @@ import {
   NlmF,
   NlmsgErrAttr,
   RtmGrp,
+  RtnlGrp,
   Rtm,
   Rtn,
   RtProt,
@@ -40,6 +41,8 @@ import {
   msgSeq,
   msgType,
   nhIdBlock,
+  putDelNexthop,
+  putNexthop,
   putRoute,
 } from './netlink/codec.js';
 import { NetlinkError, type NlTransport, type RecvHandler, type TransportOptions } from './netlink/socket.js';
@@ -130,7 +133,11 @@ class SimSocket implements NlTransport {
     });
   }
 
-  addMembership(): number {
+  /** Groups joined with NETLINK_ADD_MEMBERSHIP (numbers, like RTNLGRP_NEXTHOP). */
+  readonly memberships = new Set<number>();
+
+  addMembership(group: number): number {
+    this.memberships.add(group);
     return 0;
   }
 
@@ -264,7 +271,10 @@ export class SimKernel {
     this.notifyAddr(Rtm.DELADDR, x!);
   }
 
-  /** `ip route add`: throws NetlinkError like the kernel would answer. */
+  /**
+   * `ip route add`: throws NetlinkError like the kernel would answer. Without a
+   * gateway, `oif` makes a device route (`dev X`); `type` another RTN_* (blackhole).
+   */
   addRoute(r: {
     readonly dst: string;
     readonly gateway?: string;
@@ -273,6 +283,9 @@ export class SimKernel {
     readonly protocol?: number;
     readonly metric?: number;
     readonly replace?: boolean;
+    readonly type?: number;
+    /** Through a nexthop object (`ip route add X nhid N`). */
+    readonly nhId?: number;
   }): void {
     const p = parsePrefix(r.dst);
     if (!p) throw new Error(`bad prefix ${r.dst}`);
@@ -280,10 +293,34 @@ export class SimKernel {
     if (r.gateway) {
       const g = parseIp(r.gateway)!;
       block = gatewayBlock(p.family, [{ family: g.family, addr: g.bytes, oif: r.oif ?? 0, weight: 1 }]);
+    } else if (r.nhId) {
+      block = nhIdBlock(r.nhId);
+    } else if (r.oif) {
+      block = Buffer.alloc(8);
+      block.writeUInt16LE(8, 0);
+      block.writeUInt16LE(4, 2); // RTA_OIF
+      block.writeUInt32LE(r.oif, 4);
     }
     const enc = new NlEncoder(512);
     const flags = NlmF.REQUEST | NlmF.CREATE | (r.replace ? NlmF.REPLACE : NlmF.EXCL);
     putRoute(enc, Rtm.NEWROUTE, flags, 1, p.family, p.bytes, 0, p.plen, r.table ?? RtTable.MAIN, r.protocol ?? RtProt.STATIC, r.metric ?? 0, block);
+    if (r.type !== undefined) enc.buf[16 + 7] = r.type;
+    this.adminDo(enc);
+  }
+
+  /** `ip nexthop add id N via G dev D proto P`: throws NetlinkError like the kernel would answer. */
+  addNexthop(n: { readonly id: number; readonly gateway: string; readonly oif: number; readonly protocol?: number }): void {
+    const g = parseIp(n.gateway);
+    if (!g) throw new Error(`bad gateway ${n.gateway}`);
+    const enc = new NlEncoder(512);
+    putNexthop(enc, NlmF.REQUEST | NlmF.CREATE | NlmF.EXCL, 1, n.id, g.family, g.bytes, 0, n.oif, n.protocol ?? RtProt.STATIC);
+    this.adminDo(enc);
+  }
+
+  /** `ip nexthop del id N`. */
+  delNexthop(id: number): void {
+    const enc = new NlEncoder(64);
+    putDelNexthop(enc, NlmF.REQUEST, 1, id);
     this.adminDo(enc);
   }
 
@@ -360,13 +397,13 @@ export class SimKernel {
         this.delRouteMsg(from, b, off, len);
         return false;
       case Rtm.NEWNEXTHOP:
-        this.newNexthop(b, off, len);
+        this.newNexthop(from, b, off, len);
         return false;
       case Rtm.DELNEXTHOP: {
         const n = decodeNexthop(b, off, len);
         if (!n) throw new SimError(Errno.EINVAL);
         if (!this.nhMap.has(n.id)) throw new SimError(Errno.ENOENT);
-        this.removeNexthop(n.id);
+        this.removeNexthop(n.id, from.portId);
         return false;
       }
       case Rtm.GETLINK:
@@ -460,7 +497,11 @@ export class SimKernel {
     return this.linkMap.get(index)?.up === true;
   }
 
-  /** The up link whose connected subnet holds `addr` (restricted to `oif` when given), 0 if none. */
+  /**
+   * The up link whose connected subnet holds `addr` (restricted to `oif` when given),
+   * 0 if none. Like the kernel, a device route in the main table (`ip route add
+   * X dev Y`, scope link) also puts its addresses on that link.
+   */
   private connected(family: Family, addr: Uint8Array, oif: number): number {
     let best = 0;
     let bestLen = -1;
@@ -470,6 +511,14 @@ export class SimKernel {
       if (a.plen > bestLen && prefixContains(a.local, 0, a.plen, addr, 0)) {
         best = a.index;
         bestLen = a.plen;
+      }
+    }
+    for (const r of this.routeMap.values()) {
+      if (r.family !== family || r.table !== RtTable.MAIN || !r.dev || r.gws.length > 0 || !this.usable(r.dev)) continue;
+      if ((oif && r.dev !== oif) || r.plen <= bestLen) continue;
+      if (prefixContains(r.dst, 0, r.plen, addr, 0)) {
+        best = r.dev;
+        bestLen = r.plen;
       }
     }
     return best;
@@ -607,7 +656,7 @@ export class SimKernel {
     }
   }
 
-  private newNexthop(b: Buffer, off: number, len: number): void {
+  private newNexthop(from: SimSocket, b: Buffer, off: number, len: number): void {
     const n = decodeNexthop(b, off, len);
     if (!n) throw new SimError(Errno.EINVAL);
     const flags = msgFlags(b, off);
@@ -629,19 +678,23 @@ export class SimKernel {
     } else if (!(flags & NlmF.CREATE)) {
       throw new SimError(Errno.ENOENT);
     }
-    this.nhMap.set(n.id, {
+    const x: SimNexthop = {
       id: n.id,
       family: n.family,
       protocol: n.protocol,
       gw: n.gateway ?? null,
       oif: n.oif,
       group: n.group ? [...n.group] : null,
-    });
+    };
+    this.nhMap.set(n.id, x);
+    this.notifyNexthop(Rtm.NEWNEXTHOP, x, from.portId);
   }
 
   /** Deletes a nexthop, the routes using it, and its place in groups (empty groups go too). */
-  private removeNexthop(id: number): void {
+  private removeNexthop(id: number, pid = 0): void {
+    const gone = this.nhMap.get(id);
     this.nhMap.delete(id);
+    if (gone) this.notifyNexthop(Rtm.DELNEXTHOP, gone, pid);
     this.flushRoutes((r) => r.nhId === id);
     for (const g of [...this.nhMap.values()]) {
       if (!g.group?.some((m) => m.id === id)) continue;
@@ -746,6 +799,14 @@ export class SimKernel {
     const enc = new NlEncoder(1024);
     this.encodeRoute(enc, type, flags, seq, pid, r);
     this.multicast(r.family === 4 ? RtmGrp.IPV4_ROUTE : RtmGrp.IPV6_ROUTE, enc.toBuffer());
+  }
+
+  private notifyNexthop(type: number, n: SimNexthop, pid: number): void {
+    const enc = new NlEncoder(512);
+    const at = this.encodeNexthop(enc, 0, 0, pid, n);
+    enc.buf.writeUInt16LE(type, at + 4);
+    const b = enc.toBuffer();
+    for (const s of this.sockets) if (s.memberships.has(RtnlGrp.NEXTHOP)) s.push(b, true);
   }
 
   private notifyLink(type: number, l: SimLink): void {

@@ -304,6 +304,11 @@ export class Nexthops {
     return this.sets.get(handle)?.gws.map((g) => g.text) ?? [];
   }
 
+  /** The interface each gateway of a set is reached through now (0: none), for the CLI. */
+  ifindexesOf(handle: number): readonly number[] {
+    return this.sets.get(handle)?.gws.map((g) => this.resolveGw(g)) ?? [];
+  }
+
   /** Re-resolves every set (links, addresses or objects changed); returns the handles whose forms changed. */
   resolveAll(): number[] {
     const changed: number[] = [];

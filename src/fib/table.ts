@@ -19,6 +19,8 @@ export const EntryFlag = {
   FAILED: 0x10,
   /** Ours from before a restart, not yet claimed by the desired state. */
   ADOPTED: 0x20,
+  /** Our route may or may not be on the key: a qualified delete finds out (diff.ts PROBE). */
+  PROBE: 0x40,
   LIVE: 0x80,
 } as const;
 

@@ -5,7 +5,7 @@ import type { NhOp } from './nexthops.js';
 import { NlEncoder, type NlError } from './netlink/codec.js';
 import type { BatchHandler } from './netlink/socket.js';
 
-export const Kind = { ADD: 1, REPLACE: 2, DELETE: 3, NH_ADD: 4, NH_DEL: 5, STALE_DEL: 6 } as const;
+export const Kind = { ADD: 1, REPLACE: 2, DELETE: 3, NH_ADD: 4, NH_DEL: 5, STALE_DEL: 6, PROBE: 7 } as const;
 
 /** A route of ours under an old metric, found by a dump: deleted as is. */
 export interface StaleRoute {

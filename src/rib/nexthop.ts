@@ -3,6 +3,13 @@
 // the IGP cost step). Few distinct next hops exist (about one per peer), so the index
 // is a Map keyed by the bytes as a latin1 string; it is touched once per new
 // attribute set, never per prefix.
+//
+// An id is shared by every peer that sent the same bytes. For an IPv6 link-local next
+// hop the link depends on the session, so the FIB side (daemon/fib-sync.ts) keys its
+// next-hop handles by (id, peer) and installs `via fe80::… dev <session interface>`;
+// the resolvable flag and metric here stay per id (a link-local next hop is resolvable,
+// metric 0). The resolver fills them in: connected (metric 0), or recursive through
+// another owner's kernel route (that route's metric).
 
 /** Id of "no next hop": locally originated routes. Always resolvable, metric 0, never freed. */
 export const NEXTHOP_SELF = 0;

@@ -261,7 +261,7 @@ export interface TwoDomainLab {
   readonly dir: string;
 }
 
-async function linkLocalOf(lab: Lab, ns: Ns, ifname: string): Promise<string> {
+export async function linkLocalOf(lab: Lab, ns: Ns, ifname: string): Promise<string> {
   const r = await check('ip', ['-n', ns.netns, '-j', '-6', 'addr', 'show', 'dev', ifname, 'scope', 'link']);
   const links = JSON.parse(r.stdout) as Array<{ addr_info?: Array<{ local?: string }> }>;
   const ll = links[0]?.addr_info?.find((a) => (a.local ?? '').startsWith('fe80'))?.local;
@@ -319,6 +319,8 @@ export interface PolicyOptions {
   readonly allowDefaultB?: boolean;
   /** prefixLimit on domain B's IPv4 neighbour. */
   readonly prefixLimitB4?: { readonly maxPrefixes: number; readonly restartTimerSeconds: number };
+  /** More neighbours (multihop, link-local next hops): each one's peerAddress, ASN and extra YAML lines. */
+  readonly extraNeighbors?: ReadonlyArray<{ readonly peer: string; readonly asn: number; readonly lines?: readonly string[] }>;
 }
 
 function neighborYaml(s: DomainSpec, afi: 'ipv4' | 'ipv6', o: PolicyOptions): string[] {
@@ -385,6 +387,17 @@ export function twoDomainPolicy(specs: readonly DomainSpec[] = [DOMAIN_A, DOMAIN
   ];
   for (const s of specs) {
     L.push(...neighborYaml(s, 'ipv4', o), ...neighborYaml(s, 'ipv6', o));
+  }
+  for (const n of o.extraNeighbors ?? []) {
+    L.push(
+      `    - peerAddress: "${n.peer}"`,
+      `      peerASN: ${n.asn}`,
+      '      holdTimeSeconds: 9',
+      '      keepAliveTimeSeconds: 3',
+      '      connectRetryTimeSeconds: 1',
+      ...(n.lines ?? []).map((l) => `      ${l}`),
+      '      importPolicy: {defaultAction: Accept}',
+    );
   }
   L.push(
     '---',

@@ -7,6 +7,10 @@
 // Cease/1 and the session comes back after its restart timer, a static route of the
 // node is never touched (a reported conflict), and tsbgpd restarts (SIGTERM, SIGKILL)
 // leave neither orphans nor duplicates. The CLI's JSON is checked against the routers.
+// Last, next hops that are not simply on a shared subnet: a multihop eBGP peer behind
+// router A (its next hop resolves through a static route of the node: installed via
+// router A, gone when the static route goes) and an iBGP peer whose IPv6 next hop is
+// only its link-local address (installed `via fe80::… dev <nic>`).
 //
 // The steps share one lab and run in order; each states what it leaves behind.
 import { after, before, describe, it } from 'node:test';
@@ -15,12 +19,13 @@ import { writeFileSync } from 'node:fs';
 import type { ConfigView, FibRoute, NeighborInfo, RibEntry } from '../../src/api/types.js';
 import { createLab, type Lab } from '../lib/netns.js';
 import { check, sleep, waitFor } from '../lib/proc.js';
-import { normAddr, PEER_TOOLS, tail, type Afi } from '../lib/peers/index.js';
+import { normAddr, PEER_TOOLS, startPeer, tail, type Afi } from '../lib/peers/index.js';
 import { needsRoot } from '../lib/root.js';
 import {
   addr,
   birdc,
   buildTwoDomainLab,
+  linkLocalOf,
   NODE_ASN,
   NODE_POD_CIDRS,
   NODE_ROUTER_ID,
@@ -37,7 +42,7 @@ import {
   type Tsbgpd,
 } from './lab.js';
 
-const skip = needsRoot('ping', ...PEER_TOOLS.bird, ...PEER_TOOLS.frr);
+const skip = needsRoot('ping', ...PEER_TOOLS.bird, ...PEER_TOOLS.frr, ...PEER_TOOLS.gobgp);
 
 /** B's IPv4 session: small enough to overflow on purpose, restart after a few seconds. */
 const LIMIT = { maxPrefixes: 8, restartTimerSeconds: 4 } as const;
@@ -48,6 +53,8 @@ interface State {
   withdrawn: Map<string, Set<string>>;
   /** Domains whose router is down. */
   down: Set<string>;
+  /** Kernel lines of the peers added at the end (multihop, link-local). */
+  extra: string[];
 }
 
 describe('route learning: a node in two routing domains (BIRD + FRR, IPv4 + IPv6)', { skip }, () => {
@@ -55,7 +62,7 @@ describe('route learning: a node in two routing domains (BIRD + FRR, IPv4 + IPv6
   let t: TwoDomainLab;
   let daemon: Tsbgpd;
   let policyFile: string;
-  const st: State = { policy: { prefixLimitB4: LIMIT }, withdrawn: new Map(), down: new Set() };
+  const st: State = { policy: { prefixLimitB4: LIMIT }, withdrawn: new Map(), down: new Set(), extra: [] };
   const started = Date.now();
 
   const writeConfig = (): void => writeFileSync(policyFile, twoDomainPolicy([t.a.spec, t.b.spec], st.policy));
@@ -90,6 +97,7 @@ describe('route learning: a node in two routing domains (BIRD + FRR, IPv4 + IPv6
         out.push(`${p} via router-${d.spec.key} dev ${d.nodeIf} metric 20`);
       }
     }
+    out.push(...st.extra);
     return out.sort();
   };
 
@@ -140,7 +148,7 @@ describe('route learning: a node in two routing domains (BIRD + FRR, IPv4 + IPv6
   };
 
   before(async () => {
-    lab = createLab('e2e-learn');
+    lab = createLab('nh-learn');
     t = await buildTwoDomainLab(lab);
     policyFile = `${t.dir}/policy.yaml`;
     writeConfig();
@@ -445,5 +453,69 @@ describe('route learning: a node in two routing domains (BIRD + FRR, IPv4 + IPv6
       [`${STATIC_PREFIX} conflict`],
     );
     assert.ok(!daemon.log().includes('"level":"error"'), `no errors logged:\n${tail(daemon.log(), 20)}`);
+  });
+  it('a multihop peer behind router A resolves through the node\'s static route; an iBGP peer\'s link-local-only IPv6 next hop goes on its NIC', async () => {
+    // Multihop: GoBGP (AS 65030) two hops away, behind router A, reached through a static route.
+    const mh = await lab.addNamespace('mh');
+    await lab.link(t.a.routerNs, mh, { ifA: 'eth-mh', ifB: 'eth0', a: '10.30.0.1/24', b: '10.30.0.2/24' });
+    await lab.check(mh, 'ip', ['route', 'add', 'default', 'via', '10.30.0.1']);
+    await lab.check(mh, 'ip', ['addr', 'add', '192.168.40.1/24', 'dev', 'lo']);
+    await lab.check(t.a.routerNs, 'ip', ['route', 'add', '192.168.40.0/24', 'via', '10.30.0.2']);
+    await lab.check(t.node, 'ip', ['route', 'add', '10.30.0.0/24', 'via', addr(t.a.spec.router4), 'dev', t.a.nodeIf, 'proto', 'static', 'metric', '7']);
+    // Link-local: GoBGP on a third NIC of the node, iBGP (next hop unchanged), IPv6 only.
+    const ll = await lab.addNamespace('nbr');
+    await lab.link(t.node, ll, { ifA: 'eth-c', ifB: 'eth0', a6: 'fd00:c::1/64', b6: 'fd00:c::2/64' });
+    await lab.check(ll, 'ip', ['-6', 'addr', 'add', 'fd00:41::1/64', 'dev', 'lo']);
+    const nbrLl = await linkLocalOf(lab, ll, 'eth0');
+    await Promise.all([
+      startPeer('gobgp', lab, mh, {
+        asn: 65030,
+        routerId: '10.30.0.2',
+        neighbors: [{ address: addr(t.a.spec.node4), asn: NODE_ASN, multihop: 3, families: ['ipv4'] }],
+        announce: [{ prefix: '192.168.40.0/24' }],
+      }),
+      startPeer('gobgp', lab, ll, {
+        asn: NODE_ASN,
+        routerId: '10.40.0.2',
+        neighbors: [{ address: 'fd00:c::1', asn: NODE_ASN, families: ['ipv6'] }],
+        announce: [{ prefix: 'fd00:41::/64', nextHop: nbrLl }],
+      }),
+    ]);
+    st.policy = {
+      ...st.policy,
+      extraNeighbors: [
+        { peer: '10.30.0.2/32', asn: 65030, lines: ['eBGPMultihopTTL: 3', 'families: [{afi: ipv4, safi: unicast}]'] },
+        { peer: 'fd00:c::2/128', asn: NODE_ASN, lines: ['families: [{afi: ipv6, safi: unicast}]'] },
+      ],
+    };
+    writeConfig();
+    daemon.signal('SIGHUP');
+    st.extra = [`192.168.40.0/24 via router-a dev ${t.a.nodeIf} metric 20`, `fd00:41::/64 via ${nbrLl} dev eth-c metric 20`];
+    await waitKernel('multihop route via router A, link-local route on eth-c', 20_000);
+
+    const rib = await daemon.json<RibEntry[]>(['global', 'rib']);
+    assert.equal(rib.find((e) => e.prefix === '192.168.40.0/24')?.paths[0]?.nextHop, '10.30.0.2', 'the BGP next hop is the far peer');
+    const fib = await daemon.json<FibRoute[]>(['fib']);
+    const mhRoute = fib.find((x) => x.prefix === '192.168.40.0/24');
+    assert.equal(mhRoute?.status, 'installed');
+    assert.deepEqual(mhRoute?.nexthops.map((h) => h.gateway), ['10.30.0.2'], 'tsbgp fib: the BGP next hop');
+    assert.deepEqual(
+      mhRoute?.kernel?.nexthops.map((h) => [h.gateway, h.dev]),
+      [[addr(t.a.spec.router4), t.a.nodeIf]],
+      'tsbgp fib: installed via the resolved gateway',
+    );
+    const via6 = await routeGet(lab, t.node, 'fd00:41::1');
+    assert.deepEqual([via6.gateway, via6.dev], [nbrLl, 'eth-c']);
+    for (const host of ['192.168.40.1', 'fd00:41::1']) {
+      const p = await ping(lab, t.node, host);
+      assert.ok(p.ok, `ping ${host}:\n${p.output}`);
+    }
+
+    // The static route goes: the multihop next hop no longer resolves, its route leaves at once.
+    const t0 = Date.now();
+    await lab.check(t.node, 'ip', ['route', 'del', '10.30.0.0/24']);
+    st.extra = st.extra.filter((l) => !l.startsWith('192.168.40.0/24'));
+    await waitKernel('the multihop route left with the static route', 4000);
+    assert.ok(Date.now() - t0 < 4000, 'before any hold timer');
   });
 });

@@ -4,7 +4,7 @@ import { Action, ACTION_NAMES, RouteClass, classifyKernelRoute, decide } from '.
 import { Rtn } from '../../src/fib/netlink/constants.js';
 import { EntryFlag } from '../../src/fib/table.js';
 
-const { DIRTY, INFLIGHT, FOREIGN, FAILED, ADOPTED } = EntryFlag;
+const { DIRTY, INFLIGHT, FOREIGN, FAILED, ADOPTED, PROBE } = EntryFlag;
 
 test('decide: one row per situation', () => {
   // [desired form, installed form, flags, holdAdopted, expected]
@@ -25,6 +25,10 @@ test('decide: one row per situation', () => {
     [-1, 4, ADOPTED, false, Action.DELETE], // after reconcile: stale, delete
     [4, 4, ADOPTED, true, Action.KEEP],
     [5, 4, ADOPTED, true, Action.REPLACE],
+    [3, -1, DIRTY | PROBE, true, Action.PROBE], // EEXIST on add: is it ours on the key?
+    [3, 3, DIRTY | PROBE | FOREIGN, true, Action.PROBE], // another owner's replace: ours may remain
+    [3, -1, PROBE | INFLIGHT, true, Action.WAIT],
+    [3, -1, PROBE | FAILED, true, Action.NONE], // a failed probe waits for a retry trigger
   ];
   for (const [d, i, f, hold, want] of rows) {
     assert.equal(ACTION_NAMES[decide(d, i, f, hold)], ACTION_NAMES[want], `decide(${d}, ${i}, ${f}, ${hold})`);

@@ -142,6 +142,79 @@ const scenarios: Record<string, () => Promise<unknown>> = {
     return { events, during, stateDuring, stateAfter, moved, nexthops, afterStop };
   },
 
+  /**
+   * Another owner prepends a route on our key (theirs first), then `ip route replace`s
+   * it: IPv4 replaces the first route on the key (theirs) and ours stays. Then they
+   * delete theirs: we must end up installed, without a stuck conflict.
+   */
+  async replaced() {
+    const { fib, events } = await open();
+    fib.defineNexthop(1, [{ address: '10.0.0.2' }]);
+    const b = new FibBatch();
+    b.pushPrefix('20.0.0.0/24', 1);
+    fib.apply(b);
+    await settle(fib);
+    const other = (verb: string, gw: string): string =>
+      ip('route', verb, '20.0.0.0/24', 'via', gw, 'proto', 'static', 'table', String(TABLE), 'metric', '20');
+    other('prepend', '10.1.0.9');
+    await settle(fib);
+    other('replace', '10.1.0.8');
+    await settle(fib);
+    const during = ipJson('route', 'show', 'table', String(TABLE));
+    const stateDuring = fib.route('20.0.0.0/24');
+    ip('route', 'del', '20.0.0.0/24', 'proto', 'static', 'table', String(TABLE), 'metric', '20');
+    await settle(fib);
+    const after = ipJson('route', 'show', 'table', String(TABLE));
+    const stateAfter = fib.route('20.0.0.0/24');
+    const stats = fib.stats();
+    await fib.stop();
+    return { events, during, stateDuring, after, stateAfter, stats };
+  },
+
+  /** Next hops resolve through other owners' routes in the main table, following their changes. */
+  async recursive() {
+    const { fib, events } = await open();
+    let changes = 0;
+    fib.on('routes', () => changes++);
+    const seen: Record<string, unknown> = {};
+    const look = (tag: string): void => {
+      seen[tag] = {
+        v4: fib.resolveNextHop('192.0.2.1'),
+        v6: fib.resolveNextHop('2001:db8:ff::1'),
+        connected: fib.resolveNextHop('10.0.0.2'),
+        object: fib.resolveNextHop('198.51.100.1'),
+        ecmp6: fib.resolveNextHop('2001:db8:fe::1'),
+      };
+    };
+    look('none');
+    ip('route', 'add', '192.0.2.0/24', 'via', '10.0.0.2', 'metric', '10');
+    ip('-6', 'route', 'add', '2001:db8:ff::/64', 'via', 'fe80::99', 'dev', 'v0', 'metric', '7');
+    // Our own protocol never resolves a next hop.
+    ip('route', 'add', '192.0.2.1/32', 'via', '10.0.0.9', 'proto', '186');
+    // FRR's zebra installs its routes over nexthop objects: created after our start.
+    ip('nexthop', 'add', 'id', '500', 'via', '10.1.0.2', 'dev', 'w0', 'proto', 'zebra');
+    ip('route', 'add', '198.51.100.0/24', 'nhid', '500', 'proto', 'zebra', 'metric', '30');
+    await settle(fib);
+    look('static');
+    ip('route', 'add', '192.0.2.0/25', 'via', '10.1.0.2', 'metric', '50');
+    // IPv6 ECMP legs come and go one by one.
+    ip('-6', 'route', 'add', '2001:db8:fe::/64', 'via', 'fe80::98', 'dev', 'v0', 'metric', '9');
+    ip('-6', 'route', 'append', '2001:db8:fe::/64', 'via', 'fe80::97', 'dev', 'w0', 'metric', '9');
+    await settle(fib);
+    look('longer');
+    ip('-6', 'route', 'del', '2001:db8:fe::/64', 'via', 'fe80::98', 'dev', 'v0', 'metric', '9');
+    await settle(fib);
+    look('leg');
+    ip('route', 'del', '192.0.2.0/25', 'metric', '50');
+    ip('route', 'del', '192.0.2.0/24', 'metric', '10');
+    ip('-6', 'route', 'del', '2001:db8:ff::/64', 'metric', '7');
+    ip('nexthop', 'del', 'id', '500');
+    await settle(fib);
+    look('gone');
+    await fib.stop();
+    return { events, changes, seen, v0: ifindex('v0'), w0: ifindex('w0') };
+  },
+
   /** One route through a gateway that is not connected, among 100 good ones. */
   async errors() {
     const { fib, events } = await open();

@@ -30,7 +30,7 @@ function ip(...args: string[]): string {
 
 /** A namespace with v0 (10.0.0.1/24, 2001:db8::1/64) and w0 (10.1.0.1/24), removed when the test ends. */
 function namespace(t: { after: (fn: () => void) => void }): { ns: string; ipj: (...a: string[]) => unknown[] } {
-  const ns = `tsbgp-fib-${process.pid}-${++seq}`;
+  const ns = `nh-fib-${process.pid}-${++seq}`;
   ip('netns', 'add', ns);
   t.after(() => {
     spawnSync('ip', ['netns', 'del', ns]);
@@ -201,4 +201,42 @@ test('kernel: link down removes its subnet (notification); routes return with th
   assert.equal(r.statsDown.failed, 40);
   assert.equal(r.routesUp, 50);
   assert.equal(r.statsUp.failed, 0);
+});
+
+test('kernel: another owner replacing its route in front of ours leaves no stuck conflict (probe on EEXIST/replace)', { skip: skip ?? false, timeout: 120_000 }, (t) => {
+  const { ns } = namespace(t);
+  const r = scenario(ns, 'replaced');
+  const at = (routes: J[]): J[] => routes.filter((x) => x.dst === '20.0.0.0/24').map((x) => [x.protocol, x.gateway]);
+  // Theirs (replaced in place) holds the key; ours was taken out by the probe.
+  assert.deepEqual(at(r.during), [['static', '10.1.0.8']]);
+  assert.deepEqual(r.stateDuring.flags, ['foreign', 'conflict']);
+  assert.equal(r.stateDuring.installed, null);
+  // They leave: ours comes back, no conflict left.
+  assert.deepEqual(at(r.after), [['bgp', '10.0.0.2']]);
+  assert.deepEqual(r.stateAfter.flags, []);
+  assert.equal(r.stateAfter.installed, r.stateAfter.wanted);
+  assert.deepEqual(
+    r.events.filter((e: J) => e.prefix === '20.0.0.0/24').map((e: J) => e.type),
+    ['conflict', 'conflict-resolved'],
+  );
+  assert.ok(!r.events.some((e: J) => e.type === 'error'), JSON.stringify(r.events));
+  assert.ok(r.stats.operations.add >= 2 && r.stats.operations.delete >= 1, JSON.stringify(r.stats.operations));
+});
+
+test('kernel: next hops resolve through other owners\' routes (longest match, never ours) and follow their changes', { skip: skip ?? false, timeout: 120_000 }, (t) => {
+  const { ns } = namespace(t);
+  const r = scenario(ns, 'recursive');
+  const { v0, w0 } = r;
+  assert.deepEqual(r.seen.none, { v4: null, v6: null, connected: { gateway: '10.0.0.2', ifindex: v0, metric: 0, via: null }, object: null, ecmp6: null });
+  assert.deepEqual(r.seen.static.v4, { gateway: '10.0.0.2', ifindex: v0, metric: 10, via: '192.0.2.0/24' });
+  assert.deepEqual(r.seen.static.v6, { gateway: 'fe80::99', ifindex: v0, metric: 7, via: '2001:db8:ff::/64' });
+  assert.deepEqual(r.seen.static.object, { gateway: '10.1.0.2', ifindex: w0, metric: 30, via: '198.51.100.0/24' }, 'through a nexthop object of zebra');
+  assert.deepEqual(r.seen.longer.v4, { gateway: '10.1.0.2', ifindex: w0, metric: 50, via: '192.0.2.0/25' });
+  // Either leg of the ECMP route will do; the one left after the other's removal must.
+  assert.ok(['fe80::98', 'fe80::97'].includes(r.seen.longer.ecmp6?.gateway), JSON.stringify(r.seen.longer.ecmp6));
+  assert.deepEqual(r.seen.leg.ecmp6, { gateway: 'fe80::97', ifindex: w0, metric: 9, via: '2001:db8:fe::/64' }, 'the leg left resolves');
+  assert.equal(r.seen.gone.v4, null);
+  assert.equal(r.seen.gone.v6, null);
+  assert.equal(r.seen.gone.object, null);
+  assert.ok(r.changes >= 3, `route changes announced (${r.changes})`);
 });

@@ -327,3 +327,51 @@ test('start refuses to run without the privilege to write routes', T, async () =
   const { fib } = createMemoryFib({ table: TABLE }, kernel);
   await assert.rejects(fib.start(), (e: NetlinkError) => e.code === 'EPERM' && /CAP_NET_ADMIN/.test(e.message));
 });
+
+test('EEXIST on add asks the kernel whose route holds the key (a probe) before calling it a conflict', T, async () => {
+  const { kernel } = lab();
+  // Without route notifications the FIB cannot know about routes added behind its back.
+  const { fib, events } = await started(kernel, { watchRoutes: false });
+  kernel.addRoute({ dst: '20.0.0.0/24', gateway: '10.1.0.9', table: TABLE, metric: 20, protocol: RtProt.STATIC });
+  // One of ours we lost track of (a previous writer, a missed notification).
+  kernel.addRoute({ dst: '20.0.1.0/24', gateway: '10.1.0.9', table: TABLE, metric: 20, protocol: RtProt.BGP });
+  fib.defineNexthop(1, [{ address: '10.0.0.2' }]);
+  const b = new FibBatch();
+  b.pushPrefix('20.0.0.0/24', 1);
+  b.pushPrefix('20.0.1.0/24', 1);
+  fib.apply(b);
+  await settle(fib);
+  assert.deepEqual(
+    events.filter((e) => e.type === 'conflict'),
+    [{ type: 'conflict', prefix: '20.0.0.0/24' }],
+    'only the key held by another owner is a conflict',
+  );
+  assert.equal(byDst(kernel).get('20.0.0.0/24')!.protocol, RtProt.STATIC, 'the other owner is untouched');
+  const mine = byDst(kernel).get('20.0.1.0/24')!;
+  assert.equal(mine.protocol, RtProt.BGP);
+  assert.ok(mine.nhId > 0, 'our stale copy was replaced by what we want');
+  assert.deepEqual(fib.route('20.0.1.0/24')!.flags, []);
+  assert.deepEqual(fib.route('20.0.0.0/24')!.flags, ['foreign', 'conflict']);
+  // Two adds refused, two probes (deletes), one add again.
+  assert.deepEqual(fib.stats().operations, { add: 3, replace: 0, delete: 2 });
+  await fib.stop();
+});
+
+test('stats count route writes by kind', T, async () => {
+  const { kernel } = lab();
+  const { fib } = await started(kernel);
+  fib.defineNexthop(1, [{ address: '10.0.0.2' }]);
+  fib.defineNexthop(2, [{ address: '10.0.0.3' }]);
+  const b = new FibBatch();
+  for (let i = 0; i < 10; i++) b.pushV4((0x0b000000 + i * 256) >>> 0, 24, 1);
+  fib.apply(b);
+  await fib.flush();
+  b.clear();
+  for (let i = 0; i < 4; i++) b.pushV4((0x0b000000 + i * 256) >>> 0, 24, 2);
+  for (let i = 4; i < 7; i++) b.pushV4((0x0b000000 + i * 256) >>> 0, 24, -1);
+  fib.apply(b);
+  await fib.flush();
+  assert.deepEqual(fib.stats().operations, { add: 10, replace: 4, delete: 3 });
+  assert.equal(ours(kernel).length, 7);
+  await fib.stop();
+});
