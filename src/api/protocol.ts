@@ -121,6 +121,13 @@ class Params {
     return v as T[];
   }
 
+  bool(field: string): boolean | undefined {
+    const v = this.get(field, false);
+    if (v === undefined) return undefined;
+    if (typeof v !== 'boolean') this.fail(field, 'true or false', v);
+    return v;
+  }
+
   int(field: string, min: number, max: number): number | undefined {
     const v = this.get(field, false);
     if (v === undefined) return undefined;
@@ -196,6 +203,7 @@ export interface ValidFibParams {
   readonly afi: AfiName | null;
   readonly status: FibStatus | null;
   readonly limit: number | null;
+  readonly kernel: boolean;
 }
 
 export interface ValidMonitorParams {
@@ -285,6 +293,7 @@ export function validateParams(method: Method, raw: Record<string, unknown>): Va
         afi: p.oneOf('afi', AFIS) ?? null,
         status: p.oneOf('status', FIB_STATUSES) ?? null,
         limit: p.int('limit', 1, MAX_LIMIT) ?? null,
+        kernel: p.bool('kernel') ?? false,
       };
       break;
     case 'monitor': {

@@ -276,7 +276,7 @@ class Connection {
         case 'fib': {
           const p = validateParams('fib', req.params);
           if (p.instance !== null) await checkInstance(view, p.instance);
-          return this.pump(id, job, view.fib({ instance: p.instance, afi: p.afi, status: p.status }), p.limit);
+          return this.pump(id, job, view.fib({ instance: p.instance, afi: p.afi, status: p.status, kernel: p.kernel }), p.limit);
         }
         case 'monitor':
           return this.subscribe(id, job, validateParams('monitor', req.params));

@@ -258,13 +258,21 @@ export interface FibNexthop {
   readonly weight: number;
 }
 
-export const FIB_STATUSES = ['installed', 'pending', 'conflict', 'error', 'unresolved-nexthop'] as const;
+/**
+ * `missing` and `stale` come only from a comparison with the kernel (`kernel: true`):
+ * missing = tsbgp wrote the route but the kernel no longer has it (someone deleted it);
+ * stale = a route with tsbgp's protocol and metric that tsbgp does not want (adopted
+ * from a previous run and not yet reconciled, or written by someone else).
+ */
+export const FIB_STATUSES = ['installed', 'pending', 'conflict', 'error', 'unresolved-nexthop', 'missing', 'stale'] as const;
 export type FibStatus = (typeof FIB_STATUSES)[number];
 
 export interface KernelRoute {
   readonly protocol: number;
   readonly metric: number;
   readonly nexthops: readonly FibNexthop[];
+  /** The kernel nexthop object the route uses (RTA_NH_ID); null for inline next hops or when not read. */
+  readonly nexthopId: number | null;
 }
 
 /** A route tsbgp wants in the kernel, and what the kernel has for it. */
@@ -280,7 +288,11 @@ export interface FibRoute {
   readonly status: FibStatus;
   /** conflict: `owned by bird (12)`; error: the kernel's text; else null. */
   readonly detail: string | null;
-  /** The kernel's route for this prefix in this table, when it read one; null = none or unknown. */
+  /**
+   * The kernel's route for this prefix in this table: read from the kernel when the
+   * query asked for `kernel`, else what tsbgp's last successful write put there; null =
+   * none or unknown.
+   */
   readonly kernel: KernelRoute | null;
 }
 
@@ -441,6 +453,8 @@ export interface FibParams {
   readonly afi?: AfiName;
   readonly status?: FibStatus;
   readonly limit?: number;
+  /** Read the kernel's table and compare (one dump per instance: costly on a full table). */
+  readonly kernel?: boolean;
 }
 
 export interface MonitorParams {
@@ -484,6 +498,8 @@ export interface FibQuery {
   readonly instance: string | null;
   readonly afi: AfiName | null;
   readonly status: FibStatus | null;
+  /** Compare with a dump of the kernel's table (adds `missing` and `stale` rows). */
+  readonly kernel: boolean;
 }
 
 /** Unary methods: one `result` line. */

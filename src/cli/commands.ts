@@ -13,7 +13,6 @@ import { ApiCallError, connect, DaemonNotRunningError } from '../api/client.js';
 import type { ApiClient, ResultStream, StreamSummary } from '../api/client.js';
 import { DEFAULT_SOCKET_PATH, EVENT_TYPES, FIB_STATUSES } from '../api/types.js';
 import type { ActionResult, AfiName, ApiEventType, FibStatus } from '../api/types.js';
-import { checkConfig, renderConfigCheck } from './config-check.js';
 import {
   AdjRibTableWriter, FibTableWriter, renderActions, renderConfigStatus, renderEvent, renderGlobal, renderNeighborDetail, renderNeighbors, RibTableWriter,
 } from './render.js';
@@ -256,6 +255,7 @@ interface FibOpts {
   instance?: string;
   status?: string;
   limit?: string;
+  kernel?: boolean;
 }
 
 async function fibCommand(ctx: Ctx, o: FibOpts): Promise<void> {
@@ -266,7 +266,13 @@ async function fibCommand(ctx: Ctx, o: FibOpts): Promise<void> {
   }
   return withClient(ctx, async (c) => {
     const multi = ctx.format === 'text' && (await multiInstance(c, o.instance));
-    const stream = c.stream('fib', { ...opt('instance', o.instance), ...opt('afi', afi), ...opt('status', o.status as FibStatus | undefined), ...opt('limit', limit) });
+    const stream = c.stream('fib', {
+      ...opt('instance', o.instance),
+      ...opt('afi', afi),
+      ...opt('status', o.status as FibStatus | undefined),
+      ...opt('limit', limit),
+      ...(o.kernel === true ? { kernel: true } : {}),
+    });
     await printStream(ctx, stream, new FibTableWriter(multi), 'No routes to install.');
   });
 }
@@ -310,6 +316,9 @@ async function monitorCommand(ctx: Ctx, o: MonitorOpts): Promise<void> {
 async function configCommand(ctx: Ctx, action: string | undefined, files: string[], o: { nodeName?: string }): Promise<number> {
   if (action === 'check') {
     if (files.length === 0) throw new UsageError('config check needs at least one FILE (or directory)');
+    // Loaded only here: the schemas are the bulk of the CLI's start time, and the other
+    // commands (which only talk to the daemon) should not depend on them.
+    const { checkConfig, renderConfigCheck } = await import('./config-check.js');
     const result = await checkConfig(files, o.nodeName ?? ctx.io.hostname());
     if (ctx.format === 'json') await printJson(ctx, result);
     else await ctx.out.write(renderConfigCheck(result));
@@ -381,6 +390,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('-a, --afi <afi>', 'ipv4 or ipv6')
     .option('-i, --instance <name>', 'only this BGP instance')
     .option('--status <status>', `only routes in this status: ${FIB_STATUSES.join(', ')}`)
+    .option('-k, --kernel', 'read the kernel table and compare: shows missing routes and stale ones of ours')
     .option('--limit <n>', 'stop after N routes')
     .action(async (o: FibOpts, cmd: Command) => {
       await fibCommand(ctxOf(cmd), o);

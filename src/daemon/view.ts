@@ -16,12 +16,12 @@ import { ApiError, ErrorCode } from '../api/errors.js';
 import { toConfigIssue } from '../api/config-issue.js';
 import type {
   AdjRibQuery, AdjRibRoute, AfiName, ApiEvent, AsPathSegment, Capability, ConfigView, DaemonView, FibNexthop, FibQuery, FibRoute,
-  FibStats, FibStatus, GlobalInfo, InstanceSummary, LastError, MessageCounts, NeighborFamily, NeighborInfo, NeighborRef,
-  PathAttributesView, PrefixLimitState, RibEntry, RibPath, RibQuery, SessionState,
+  FibStats, FibStatus, GlobalInfo, KernelRoute, InstanceSummary, LastError, MessageCounts, NeighborFamily, NeighborInfo, NeighborRef,
+  PathAttributesView, PrefixLimitState, RibEntry, RibPath, RibQuery, RowSource, SessionState,
 } from '../api/types.js';
 import { WELL_KNOWN_COMMUNITIES } from '../config/communities.js';
 import { AFI_NUMBER, toPlainJSON } from '../config/model.js';
-import type { FibEvent } from '../fib/backend.js';
+import type { FibEvent, KernelRoute as BackendKernelRoute, RouteState } from '../fib/backend.js';
 import type { LocRib } from '../rib/loc-rib.js';
 import { NEXTHOP_SELF } from '../rib/nexthop.js';
 import type { DownReason, FsmStateName } from '../session/fsm.js';
@@ -355,6 +355,7 @@ export class DaemonApiView implements DaemonView {
     let conflicts = 0;
     let errors = 0;
     let failures = 0;
+    const operations = { add: 0, replace: 0, delete: 0 };
     for (const rt of this.runtimes(null)) {
       instances.push(this.instanceSummary(rt));
       if (rt.fib) {
@@ -364,6 +365,10 @@ export class DaemonApiView implements DaemonView {
         conflicts += s.conflicts;
         errors += s.failed;
         failures += s.errors;
+        // Counters of this instance's FIB: they restart at 0 when the instance is rebuilt.
+        operations.add += s.operations.add;
+        operations.replace += s.operations.replace;
+        operations.delete += s.operations.delete;
       }
     }
     const fib: FibStats = {
@@ -371,8 +376,7 @@ export class DaemonApiView implements DaemonView {
       pending,
       conflicts,
       errors,
-      // The FIB backend counts messages, not kernel operations by kind (yet).
-      operations: { add: 0, replace: 0, delete: 0 },
+      operations,
       failures,
       kernel: d.options.fib !== 'memory',
     };
@@ -744,64 +748,125 @@ export class DaemonApiView implements DaemonView {
   // ---------------------------------------------------------------------------
   // FIB
 
-  *fib(q: FibQuery): Generator<FibRoute, void, undefined> {
+  /**
+   * What tsbgp wants in each instance's table and how far the kernel has it. With
+   * `kernel` the table is dumped once per instance and compared: the kernel's own route
+   * for each prefix, `missing` where a route tsbgp wrote is gone, `stale` rows for
+   * routes with tsbgp's protocol and metric that nothing wants.
+   */
+  fib(q: FibQuery): RowSource<FibRoute> {
+    return q.kernel ? this.fibAgainstKernel(q) : this.fibRows(q);
+  }
+
+  private async *fibAgainstKernel(q: FibQuery): AsyncGenerator<FibRoute, void, undefined> {
     for (const rt of this.runtimes(q.instance)) {
-      const fib = rt.fib;
-      if (!fib) continue;
-      const ri = rt.config.routeInstall;
-      const links = new Map<number, string>();
-      const devOf = (index: number): string | null => {
-        if (index <= 0) return null;
-        if (!links.has(index)) for (const l of fib.links()) links.set(l.index, l.name);
-        return links.get(index) ?? null;
-      };
-      const multi = new Int32Array(Math.max(1, ri.maxPaths));
-      for (const afiName of AFI_NAMES) {
-        if (q.afi !== null && q.afi !== afiName) continue;
-        const loc = rt.learner.rib.family(AFI_NUMBER[afiName]);
-        for (const s of slotsInOrder(loc)) {
-          const bestAttr = loc.bestAttr(s);
-          if (bestAttr < 0 || loc.nextHopOf(bestAttr) === NEXTHOP_SELF) continue;
-          const k = ri.maxPaths > 1 ? loc.multipath(s, multi) : 1;
-          if (k === 1) multi[0] = loc.best(s);
-          const gateways: string[] = [];
-          for (let i = 0; i < k; i++) {
-            const gw = nextHopText(loc, loc.pathAttr(multi[i]!));
-            if (gw !== '' && !gateways.includes(gw)) gateways.push(gw);
-          }
-          const nexthops: FibNexthop[] = gateways.map((gw) => ({ gateway: gw, dev: devOf(fib.connectedVia(gw)), weight: 1 }));
-          const prefix = prefixText(loc, s);
-          const rs = fib.route(prefix);
-          let status: FibStatus;
-          let detail: string | null = null;
-          const resolved = nexthops.some((h) => h.dev !== null);
-          if (rs === null) status = resolved ? 'pending' : 'unresolved-nexthop';
-          else if (rs.flags.includes('conflict')) {
-            status = 'conflict';
-            detail = conflictDetail(undefined);
-          } else if (rs.flags.includes('failed')) {
-            status = 'error';
-            detail = rs.error === '' ? 'the kernel refused the route' : rs.error;
-          } else if (rs.flags.includes('dirty') || rs.flags.includes('inflight')) status = 'pending';
-          else if (rs.wanted === null) status = resolved ? 'pending' : 'unresolved-nexthop';
-          else if (rs.installed !== null && rs.installed === rs.wanted) status = 'installed';
-          else status = 'pending';
-          if (q.status !== null && q.status !== status) continue;
-          const kernelHops = rs?.gateways.map((gw) => ({ gateway: gw, dev: devOf(fib.connectedVia(gw)), weight: 1 })) ?? [];
-          yield {
-            instance: rt.config.name,
-            afi: afiName,
-            prefix,
-            table: ri.table,
-            metric: ri.metric,
-            protocol: ri.protocol,
-            nexthops,
-            status,
-            detail,
-            // What the kernel holds is known without asking it when our write succeeded.
-            kernel: status === 'installed' ? { protocol: ri.protocol, metric: ri.metric, nexthops: kernelHops } : null,
-          };
+      if (!rt.fib) continue;
+      const byPrefix = new Map<string, BackendKernelRoute[]>();
+      for (const k of await rt.fib.dump()) {
+        if (k.type !== 1) continue; // unicast only: local, broadcast, blackhole are not ours to compare
+        const key = canonicalPrefix(k.dst);
+        const list = byPrefix.get(key);
+        if (list) list.push(k);
+        else byPrefix.set(key, [k]);
+      }
+      // The instance may have been rebuilt while the kernel was read: it then has no rows.
+      if (this.daemon.instances.get(rt.config.name) !== rt) continue;
+      yield* this.instanceFibRows(rt, q, byPrefix);
+    }
+  }
+
+  private *fibRows(q: FibQuery): Generator<FibRoute, void, undefined> {
+    for (const rt of this.runtimes(q.instance)) yield* this.instanceFibRows(rt, q, null);
+  }
+
+  private *instanceFibRows(rt: InstanceRuntime, q: FibQuery, kernel: Map<string, BackendKernelRoute[]> | null): Generator<FibRoute, void, undefined> {
+    const fib = rt.fib;
+    if (!fib) return;
+    const ri = rt.config.routeInstall;
+    const links = new Map<number, string>();
+    const devOf = (index: number): string | null => {
+      if (index <= 0) return null;
+      if (!links.has(index)) for (const l of fib.links()) links.set(l.index, l.name);
+      return links.get(index) ?? null;
+    };
+    const hopsOf = (gateways: readonly string[]): FibNexthop[] => gateways.map((gw) => ({ gateway: gw, dev: devOf(fib.connectedVia(gw)), weight: 1 }));
+    /** The kernel's route as the API shows it; next hops of a nexthop object we created are the ones we gave it. */
+    const kernelView = (k: BackendKernelRoute, rs: RouteState | null): KernelRoute => {
+      let nexthops: FibNexthop[] = k.nexthops.map((h) => ({ gateway: h.gateway ?? null, dev: devOf(h.oif), weight: h.weight }));
+      if (nexthops.length === 0 && k.nhId !== 0 && rs !== null && rs.installed === `id:${k.nhId}`) nexthops = hopsOf(rs.gateways);
+      return { protocol: k.protocol, metric: k.metric, nexthops, nexthopId: k.nhId === 0 ? null : k.nhId };
+    };
+    const ours = (k: BackendKernelRoute): boolean => k.protocol === ri.protocol && k.metric === ri.metric;
+    const base = { instance: rt.config.name, table: ri.table, metric: ri.metric, protocol: ri.protocol };
+    const multi = new Int32Array(Math.max(1, ri.maxPaths));
+    for (const afiName of AFI_NAMES) {
+      if (q.afi !== null && q.afi !== afiName) continue;
+      const loc = rt.learner.rib.family(AFI_NUMBER[afiName]);
+      for (const s of slotsInOrder(loc)) {
+        const bestAttr = loc.bestAttr(s);
+        if (bestAttr < 0 || loc.nextHopOf(bestAttr) === NEXTHOP_SELF) continue;
+        const k = ri.maxPaths > 1 ? loc.multipath(s, multi) : 1;
+        if (k === 1) multi[0] = loc.best(s);
+        const gateways: string[] = [];
+        for (let i = 0; i < k; i++) {
+          const gw = nextHopText(loc, loc.pathAttr(multi[i]!));
+          if (gw !== '' && !gateways.includes(gw)) gateways.push(gw);
         }
+        const nexthops = hopsOf(gateways);
+        const prefix = prefixText(loc, s);
+        const rs = fib.route(prefix);
+        let status: FibStatus;
+        let detail: string | null = null;
+        const resolved = nexthops.some((h) => h.dev !== null);
+        if (rs === null) status = resolved ? 'pending' : 'unresolved-nexthop';
+        else if (rs.flags.includes('conflict')) {
+          status = 'conflict';
+          detail = conflictDetail(undefined);
+        } else if (rs.flags.includes('failed')) {
+          status = 'error';
+          detail = rs.error === '' ? 'the kernel refused the route' : rs.error;
+        } else if (rs.flags.includes('dirty') || rs.flags.includes('inflight')) status = 'pending';
+        else if (rs.wanted === null) status = resolved ? 'pending' : 'unresolved-nexthop';
+        else if (rs.installed !== null && rs.installed === rs.wanted) status = 'installed';
+        else status = 'pending';
+        let kroute: KernelRoute | null;
+        if (kernel !== null) {
+          const list = kernel.get(prefix) ?? [];
+          kernel.delete(prefix);
+          const mine = list.find(ours);
+          const other = list.find((x) => x.metric === ri.metric && x.protocol !== ri.protocol);
+          const shown = mine ?? other;
+          kroute = shown === undefined ? null : kernelView(shown, rs);
+          if (status === 'conflict' && other !== undefined) detail = conflictDetail(other.protocol);
+          if (status === 'installed' && mine === undefined) {
+            status = 'missing';
+            detail = 'tsbgp wrote it, the kernel no longer has it';
+          }
+        } else {
+          // What the kernel holds is known without asking it when our write succeeded.
+          kroute = status === 'installed' ? { protocol: ri.protocol, metric: ri.metric, nexthops: hopsOf(rs?.gateways ?? []), nexthopId: null } : null;
+        }
+        if (q.status !== null && q.status !== status) continue;
+        yield { ...base, afi: afiName, prefix, nexthops, status, detail, kernel: kroute };
+      }
+      if (kernel === null || (q.status !== null && q.status !== 'stale')) continue;
+      // Kernel routes of ours that nothing wants, in prefix order.
+      const afiNumber = AFI_NUMBER[afiName];
+      const stale: [string, BackendKernelRoute][] = [];
+      for (const [prefix, list] of kernel) {
+        for (const kr of list) if (kr.family === (afiNumber === Afi.IPV4 ? 4 : 6) && ours(kr)) stale.push([prefix, kr]);
+      }
+      stale.sort((a, b) => compareCidr(a[0], b[0]));
+      for (const [prefix, kr] of stale) {
+        yield {
+          ...base,
+          afi: afiName,
+          prefix,
+          nexthops: [],
+          status: 'stale',
+          detail: 'has tsbgp\'s protocol and metric but is not wanted (adopted from a previous run until reconciled, or written by someone else)',
+          kernel: kernelView(kr, fib.route(prefix)),
+        };
       }
     }
   }
@@ -1010,6 +1075,16 @@ export class DaemonApiView implements DaemonView {
     const rp = rt.runningPeer(ref.address);
     if (!rp) throw new ApiError(ErrorCode.NO_NEIGHBOR, `no neighbor ${ref.address} in instance ${ref.instance}`);
     return { rt, rp };
+  }
+}
+
+/** A prefix as prefixText() writes it (the kernel dump may spell IPv6 differently). */
+function canonicalPrefix(text: string): string {
+  try {
+    const p = parsePrefix(text);
+    return formatPrefix(p.afi, p.bytes, p.len);
+  } catch {
+    return text;
   }
 }
 

@@ -11,7 +11,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import type { ApiEvent, GlobalInfo, MaybePromise, NeighborInfo, SessionState } from '../api/types.js';
+import type { ApiEvent, ConfigView, GlobalInfo, MaybePromise, NeighborInfo, SessionState } from '../api/types.js';
 
 /** BGP4-MIB (RFC 4273) bgpPeerState values. */
 export const PEER_STATE_VALUE: { readonly [S in SessionState]: number } = {
@@ -28,6 +28,8 @@ export interface MetricsSource {
   global(): MaybePromise<GlobalInfo>;
   neighbors(): MaybePromise<readonly NeighborInfo[]>;
   subscribe?(listener: (event: ApiEvent) => void): () => void;
+  /** Read once at construction: the load that happened before the metrics existed (the start) counts too. */
+  config?(): MaybePromise<ConfigView>;
 }
 
 export interface MetricsOptions {
@@ -79,6 +81,11 @@ export class Metrics {
   private readonly fibKernel = this.gauge('tsbgp_fib_kernel', '1 when routes are written to the kernel, 0 for the dry-run backend.', []);
   private readonly reloads = this.counter('tsbgp_config_reloads_total', 'Configuration loads, by result.', ['result']);
   private readonly lastReloadOk = this.gauge('tsbgp_config_last_reload_successful', '1 when the last configuration load was applied, 0 when it was refused.', []);
+  private readonly lastReloadTime = this.gauge('tsbgp_config_last_reload_timestamp_seconds', 'Unix time of the last configuration load attempt.', []);
+  /** A config-reload event was counted: the seed from config() must not count it again. */
+  private reloadSeen = false;
+  /** Neighbours with a peer-state event counted (`instance neighbor`): the transition seed skips them. */
+  private readonly transitionSeen = new Set<string>();
 
   constructor(source: MetricsSource, options: MetricsOptions = {}) {
     this.source = source;
@@ -90,6 +97,62 @@ export class Metrics {
     this.reloads.inc({ result: 'success' }, 0);
     this.reloads.inc({ result: 'failure' }, 0);
     this.unsubscribe = source.subscribe?.((e) => this.observe(e));
+    this.seedReload(source);
+    this.seedTransitions(source);
+  }
+
+  /**
+   * Sessions that came up before the metrics existed (tsbgpd starts its sessions first):
+   * the edges into and out of Established are known from each neighbour's established
+   * count, since RFC 4271 §8 enters Established only from OpenConfirm and leaves it only
+   * to Idle. Other transitions before this point are not reconstructed.
+   */
+  private seedTransitions(source: MetricsSource): void {
+    const seed = (list: readonly NeighborInfo[]): void => {
+      for (const n of list) {
+        if (this.transitionSeen.has(`${n.instance} ${n.address}`) || n.establishedCount <= 0) continue;
+        const peer = { instance: n.instance, neighbor: n.address };
+        this.transitions.inc({ ...peer, from: 'OpenConfirm', to: 'Established' }, n.establishedCount);
+        const left = n.establishedCount - (n.state === 'Established' ? 1 : 0);
+        if (left > 0) this.transitions.inc({ ...peer, from: 'Established', to: 'Idle' }, left);
+      }
+    };
+    let list: MaybePromise<readonly NeighborInfo[]>;
+    try {
+      list = source.neighbors();
+    } catch {
+      return;
+    }
+    if (list instanceof Promise) list.then(seed, () => undefined);
+    else seed(list);
+  }
+
+  /**
+   * The daemon loads its configuration before the metrics exist: count that load (and
+   * whatever was the last one) from the config view, unless an event got here first.
+   */
+  private seedReload(source: MetricsSource): void {
+    const seed = (v: ConfigView): void => {
+      const r = v.lastReload;
+      if (r === null || this.reloadSeen) return;
+      this.countReload(r.ok, Date.now() - r.age * 1000);
+    };
+    let view: MaybePromise<ConfigView> | undefined;
+    try {
+      view = source.config?.();
+    } catch {
+      return;
+    }
+    if (view === undefined) return;
+    if (view instanceof Promise) view.then(seed, () => undefined);
+    else seed(view);
+  }
+
+  private countReload(ok: boolean, atMs: number): void {
+    this.reloadSeen = true;
+    this.reloads.inc({ result: ok ? 'success' : 'failure' });
+    this.lastReloadOk.set(ok ? 1 : 0);
+    this.lastReloadTime.set(Math.floor(atMs / 1000));
   }
 
   private gauge(name: string, help: string, labelNames: readonly string[]): Gauge<string> {
@@ -104,6 +167,7 @@ export class Metrics {
   observe(e: ApiEvent): void {
     switch (e.type) {
       case 'peer-state':
+        this.transitionSeen.add(`${e.instance} ${e.neighbor}`);
         this.transitions.inc({ instance: e.instance, neighbor: e.neighbor, from: e.from, to: e.to });
         break;
       case 'prefix-limit':
@@ -112,10 +176,11 @@ export class Metrics {
       case 'fib':
         this.fibEvents.inc({ status: e.status });
         break;
-      case 'config-reload':
-        this.reloads.inc({ result: e.ok ? 'success' : 'failure' });
-        this.lastReloadOk.set(e.ok ? 1 : 0);
+      case 'config-reload': {
+        const at = Date.parse(e.time);
+        this.countReload(e.ok, Number.isNaN(at) ? Date.now() : at);
         break;
+      }
       default:
         break;
     }

@@ -125,7 +125,7 @@ export const FIB: FibRoute[] = [
     nexthops: [{ gateway: '10.0.255.1', dev: 'eth0', weight: 1 }],
     status: 'installed',
     detail: null,
-    kernel: { protocol: 186, metric: 20, nexthops: [{ gateway: '10.0.255.1', dev: 'eth0', weight: 1 }] },
+    kernel: { protocol: 186, metric: 20, nexthops: [{ gateway: '10.0.255.1', dev: 'eth0', weight: 1 }], nexthopId: null },
   },
   {
     instance: 'vr-65001',
@@ -140,7 +140,7 @@ export const FIB: FibRoute[] = [
     ],
     status: 'conflict',
     detail: 'owned by bird (12)',
-    kernel: { protocol: 12, metric: 32, nexthops: [{ gateway: '192.168.1.1', dev: 'eth2', weight: 1 }] },
+    kernel: { protocol: 12, metric: 32, nexthops: [{ gateway: '192.168.1.1', dev: 'eth2', weight: 1 }], nexthopId: null },
   },
   {
     instance: 'vr-65001',

@@ -53,6 +53,8 @@ test('validateParams: normalised values', () => {
   const m = validateParams('monitor', { types: ['fib', 'admin'] });
   assert.deepEqual([...(m.types ?? [])], ['fib', 'admin']);
   assert.deepEqual(validateParams('cancel', { id: 'abc' }), { id: 'abc' });
+  assert.deepEqual(validateParams('fib', {}), { instance: null, afi: null, status: null, limit: null, kernel: false });
+  assert.deepEqual(validateParams('fib', { kernel: true, status: 'stale' }), { instance: null, afi: null, status: 'stale', limit: null, kernel: true });
 });
 
 test('validateParams: precise refusals', () => {

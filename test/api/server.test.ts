@@ -188,9 +188,13 @@ test('adjRibIn (sync source), adjRibOut (async source), fib with status filter',
 
     const conflicts = await c.collect(5, 'fib', { status: 'conflict' });
     assert.deepEqual((conflicts.items as { prefix: string }[]).map((x) => x.prefix), ['10.4.0.0/24']);
-    assert.deepEqual(view.queries.at(-1), { instance: null, afi: null, status: 'conflict' });
+    assert.deepEqual(view.queries.at(-1), { instance: null, afi: null, status: 'conflict', kernel: false });
     const badStatus = await c.request(6, 'fib', { status: 'weird' });
-    assert.match(errorOf(badStatus).message, /fib: "status" must be one of installed, pending, conflict, error, unresolved-nexthop, got "weird"/);
+    assert.match(errorOf(badStatus).message, /fib: "status" must be one of installed, pending, conflict, error, unresolved-nexthop, missing, stale, got "weird"/);
+    await c.collect(7, 'fib', { kernel: true, afi: 'ipv6' });
+    assert.deepEqual(view.queries.at(-1), { instance: null, afi: 'ipv6', status: null, kernel: true }, 'the kernel comparison reaches the daemon');
+    const badKernel = await c.request(8, 'fib', { kernel: 'yes' });
+    assert.deepEqual(errorOf(badKernel), { code: 'EINVALID_PARAMS', message: 'fib: "kernel" must be true or false, got "yes"' });
   } finally {
     c.close();
     await r.stop();

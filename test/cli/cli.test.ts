@@ -111,7 +111,7 @@ test('global rib shows the VRouter column only when there are several instances'
 });
 
 test('global, fib, adj-in, adj-out, config', async () => {
-  await withServer(async (s) => {
+  await withServer(async (s, view) => {
     const g = await cli(['--socket', s, 'global']);
     assert.match(g.out, /^Node node-1: tsbgp 0\.1\.0, pid 4242, up 01:00:00\n/);
     const gj = await cli(['--socket', s, 'global', '-o', 'json']);
@@ -122,6 +122,10 @@ test('global, fib, adj-in, adj-out, config', async () => {
     assert.match(f.out, /conflict \(owned by bird \(12\)\)/);
     const fj = await cli(['--socket', s, 'fib', '-o', 'json']);
     assert.deepEqual(JSON.parse(fj.out), FIB);
+    const fk = await cli(['--socket', s, 'fib', '--kernel', '-a', 'ipv4']);
+    assert.equal(fk.code, 0, fk.err);
+    assert.deepEqual(view.queries.at(-1), { instance: null, afi: 'ipv4', status: null, kernel: true }, '--kernel asks the daemon to compare');
+    assert.equal((await cli(['--socket', s, 'fib', '--status', 'stale'])).code, 0, 'stale is a status');
 
     const ai = await cli(['--socket', s, 'neighbor', '10.0.255.1', 'adj-in', '-a', 'ipv4']);
     assert.equal(ai.code, 0, ai.err);

@@ -3,7 +3,7 @@
 // not captured from the code.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ApiEvent } from '../../src/api/types.js';
+import type { ApiEvent, FibRoute } from '../../src/api/types.js';
 import {
   AdjRibTableWriter, FibTableWriter, pathMark, renderActions, renderConfigStatus, renderEvent, renderGlobal, renderNeighborDetail, renderNeighbors, RibTableWriter,
 } from '../../src/cli/render.js';
@@ -172,6 +172,25 @@ test('fib: wanted vs kernel, ECMP next hops, table and protocol names', () => {
       '10.3.0.0/16    main       20  bgp       via 10.0.255.1 dev eth0                           installed',
       '10.4.0.0/24    main       20  bgp       via 10.0.255.1 dev eth0, via 10.0.255.2 dev eth1  conflict (owned by bird (12)); kernel has proto bird metric 32 via 192.168.1.1 dev eth2',
       '2001:db8::/32  100        20  bgp       via fe80::1 dev eth0                              error (Network is unreachable)',
+    ),
+  );
+});
+
+test('fib compared with the kernel: a missing route, a stale one of ours', () => {
+  const base = { instance: 'vr-65001', afi: 'ipv4' as const, table: 254, metric: 20, protocol: 186 };
+  const rows: FibRoute[] = [
+    { ...base, prefix: '10.5.0.0/24', nexthops: [{ gateway: '10.0.255.1', dev: 'eth0', weight: 1 }], status: 'missing', detail: 'tsbgp wrote it, the kernel no longer has it', kernel: null },
+    {
+      ...base, prefix: '10.6.0.0/24', nexthops: [], status: 'stale', detail: 'not wanted',
+      kernel: { protocol: 186, metric: 20, nexthops: [{ gateway: '10.0.255.9', dev: 'eth0', weight: 1 }], nexthopId: 2063597569 },
+    },
+  ];
+  assert.equal(
+    drain(new FibTableWriter(false), rows),
+    lines(
+      'Prefix       Table  Metric  Protocol  Nexthops                 Status',
+      '10.5.0.0/24  main       20  bgp       via 10.0.255.1 dev eth0  missing (tsbgp wrote it, the kernel no longer has it)',
+      '10.6.0.0/24  main       20  bgp       -                        stale (not wanted); kernel has proto bgp metric 20 via 10.0.255.9 dev eth0',
     ),
   );
 });

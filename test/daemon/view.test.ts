@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { ApiServer } from '../../src/api/server.js';
 import { connect } from '../../src/api/client.js';
 import { ApiError, ErrorCode } from '../../src/api/errors.js';
-import type { AdjRibRoute, ApiEvent, FibRoute, NeighborInfo, NeighborRef, RibEntry, RibQuery } from '../../src/api/types.js';
+import type { AdjRibRoute, ApiEvent, FibQuery, FibRoute, NeighborInfo, NeighborRef, RibEntry, RibQuery } from '../../src/api/types.js';
 import { Daemon } from '../../src/daemon/daemon.js';
 import { Speaker } from '../../src/daemon/speaker.js';
 import { DaemonApiView, attributesView, capabilityList, communityText } from '../../src/daemon/view.js';
@@ -87,6 +87,12 @@ const neighbor = (address: string): NeighborInfo => {
   return n;
 };
 const runtime = () => lab.daemon.instances.get(INSTANCE)!;
+/** The fib stream (sync, or async when it reads the kernel) collected. */
+const fibAll = async (over: Partial<FibQuery> = {}): Promise<FibRoute[]> => {
+  const out: FibRoute[] = [];
+  for await (const r of lab.view.fib({ instance: null, afi: null, status: null, kernel: false, ...over })) out.push(r);
+  return out;
+};
 const kernelRoutes = async () => (await runtime().fib!.dump()).filter((r) => r.protocol === 186);
 
 before(async () => {
@@ -150,6 +156,9 @@ test('global: node, version, instance summary with per-family counts, FIB totals
   assert.equal(g.fib.conflicts, 0);
   assert.equal(g.fib.errors, 0);
   assert.equal(g.fib.kernel, false, 'memory FIB: a dry run');
+  // Kernel writes by kind come from the FIB backend's counters (one add per installed route).
+  assert.deepEqual(g.fib.operations, runtime().fib!.stats().operations);
+  assert.ok(g.fib.operations.add >= 2, `adds: ${JSON.stringify(g.fib.operations)}`);
 });
 
 test('neighbors: sorted, states, counts per family, timers, capabilities, messages', async () => {
@@ -300,7 +309,7 @@ test('adjRibIn: the neighbour\'s accepted routes; adjRibOut: what we send it, as
 });
 
 test('fib: best paths with their next hops and status, as the (simulated) kernel has them', async () => {
-  const routes: FibRoute[] = [...lab.view.fib({ instance: null, afi: null, status: null })];
+  const routes: FibRoute[] = await fibAll();
   assert.deepEqual(routes.map((r) => [r.prefix, r.status]), [
     ['192.168.1.0/24', 'installed'],
     ['192.168.2.0/24', 'installed'],
@@ -320,11 +329,27 @@ test('fib: best paths with their next hops and status, as the (simulated) kernel
     const rs = runtime().fib!.route(r.prefix)!;
     assert.equal(rs.installed, k.nhId > 0 ? `id:${k.nhId}` : rs.installed);
     assert.deepEqual(k.nhId > 0 ? rs.gateways : k.nexthops.map((h) => h.gateway), ['127.0.0.2']);
-    assert.deepEqual(r.kernel, { protocol: k.protocol, metric: k.metric, nexthops: [{ gateway: '127.0.0.2', dev: 'lo', weight: 1 }] });
+    assert.deepEqual(r.kernel, { protocol: k.protocol, metric: k.metric, nexthops: [{ gateway: '127.0.0.2', dev: 'lo', weight: 1 }], nexthopId: null });
   }
-  assert.deepEqual([...lab.view.fib({ instance: null, afi: null, status: 'pending' })], []);
-  assert.equal([...lab.view.fib({ instance: INSTANCE, afi: 'ipv4', status: 'installed' })].length, 2);
-  assert.deepEqual([...lab.view.fib({ instance: null, afi: 'ipv6', status: null })], []);
+  assert.deepEqual(await fibAll({ status: 'pending' }), []);
+  assert.equal((await fibAll({ instance: INSTANCE, afi: 'ipv4', status: 'installed' })).length, 2);
+  assert.deepEqual(await fibAll({ afi: 'ipv6' }), []);
+
+  // Compared with the kernel's table (a dump): the same rows, the kernel side read from it.
+  const compared = await fibAll({ kernel: true });
+  assert.deepEqual(compared.map((r) => [r.prefix, r.status]), routes.map((r) => [r.prefix, r.status]));
+  for (const r of compared) {
+    const k = kernel.find((x) => x.dst === r.prefix)!;
+    assert.deepEqual(r.kernel, {
+      protocol: 186,
+      metric: 20,
+      // A nexthop object tsbgp created: its next hops are the ones tsbgp gave it.
+      nexthops: [{ gateway: '127.0.0.2', dev: 'lo', weight: 1 }],
+      nexthopId: k.nhId > 0 ? k.nhId : null,
+    });
+  }
+  assert.deepEqual(await fibAll({ kernel: true, status: 'stale' }), [], 'nothing of ours that is not wanted');
+  assert.deepEqual(await fibAll({ kernel: true, status: 'missing' }), []);
 });
 
 test('config: files, the applied configuration with the password redacted, the last reload', () => {
@@ -439,8 +464,8 @@ test('events: shutdown and enable give admin and peer-state events; the RIB and 
     assert.equal(only.neighbor, '127.0.0.3');
     assert.equal(only.best, true);
     await runtime().settled();
-    await waitFor(() => {
-      const f = [...lab.view.fib({ instance: null, afi: null, status: null })];
+    await waitFor(async () => {
+      const f = await fibAll();
       return f.length === 1 && f[0]!.nexthops[0]!.gateway === '127.0.0.3' && f[0]!.status === 'installed';
     }, 5000);
     assert.equal(neighbor('127.0.0.2').families[0]!.accepted, 0);

@@ -61,7 +61,12 @@ test('metrics endpoint: per-peer, per-family, RIB, FIB, events, process and even
     assert.equal(value(s, 'tsbgp_session_up', P2), 0);
     assert.equal(value(s, 'tsbgp_session_uptime_seconds', P1), 341);
     assert.equal(value(s, 'tsbgp_session_established_total', P2), 2);
-    assert.equal(value(s, 'tsbgp_session_state_transitions_total', { ...P1, from: 'OpenConfirm', to: 'Established' }), 1);
+    // Seeded from the established counts when the metrics were built (P1 up once, P2 up
+    // twice and now down), then counted from events (P1's event above).
+    assert.equal(value(s, 'tsbgp_session_state_transitions_total', { ...P1, from: 'OpenConfirm', to: 'Established' }), 2);
+    assert.equal(value(s, 'tsbgp_session_state_transitions_total', { ...P1, from: 'Established', to: 'Idle' }), undefined);
+    assert.equal(value(s, 'tsbgp_session_state_transitions_total', { ...P2, from: 'OpenConfirm', to: 'Established' }), 2);
+    assert.equal(value(s, 'tsbgp_session_state_transitions_total', { ...P2, from: 'Established', to: 'Idle' }), 2);
     assert.equal(value(s, 'tsbgp_prefixes_received', { ...P2, ...V4 }), 1001);
     assert.equal(value(s, 'tsbgp_prefixes_accepted', { ...P2, ...V4 }), 990);
     assert.equal(value(s, 'tsbgp_prefixes_installed', { ...P1, ...V4 }), 2);
@@ -81,7 +86,8 @@ test('metrics endpoint: per-peer, per-family, RIB, FIB, events, process and even
     assert.equal(value(s, 'tsbgp_fib_failures_total', {}), 4);
     assert.equal(value(s, 'tsbgp_fib_events_total', { status: 'conflict' }), 1);
     assert.equal(value(s, 'tsbgp_fib_kernel', {}), 0);
-    assert.equal(value(s, 'tsbgp_config_reloads_total', { result: 'failure' }), 1);
+    // The view's last reload (a refused SIGHUP, before the metrics existed) plus the event.
+    assert.equal(value(s, 'tsbgp_config_reloads_total', { result: 'failure' }), 2);
     assert.equal(value(s, 'tsbgp_config_reloads_total', { result: 'success' }), 0);
     assert.equal(value(s, 'tsbgp_config_last_reload_successful', {}), 0);
     assert.ok(s.some((x) => x.name === 'nodejs_eventloop_lag_p99_seconds'), 'event-loop lag');
@@ -127,6 +133,55 @@ test('health endpoints follow the callback; unknown paths 404, other methods 405
   } finally {
     await server.close();
     metrics.close();
+  }
+});
+
+test('the load before the metrics existed (tsbgpd start) is counted once, with its result and time', async () => {
+  const start = { files: [], applied: null, appliedAge: 0, lastReload: { age: 5, ok: true, trigger: 'start', errors: [], warnings: [], changes: [] } };
+  const view = new FakeView();
+  const source = { global: () => view.global(), neighbors: () => view.neighbors(), subscribe: (l: Parameters<FakeView['subscribe']>[0]) => view.subscribe(l), config: () => start };
+  const metrics = new Metrics(source, { defaultMetrics: false });
+  try {
+    let s = parse(await metrics.text());
+    assert.equal(value(s, 'tsbgp_config_reloads_total', { result: 'success' }), 1, 'the start counts as a load');
+    assert.equal(value(s, 'tsbgp_config_reloads_total', { result: 'failure' }), 0);
+    assert.equal(value(s, 'tsbgp_config_last_reload_successful', {}), 1);
+    const ts = value(s, 'tsbgp_config_last_reload_timestamp_seconds', {})!;
+    assert.ok(Math.abs(ts - (Date.now() / 1000 - 5)) < 3, `timestamp ${ts}`);
+    view.emit({ type: 'config-reload', time: '2026-01-02T03:04:05.000Z', ok: false, trigger: 'SIGHUP', errors: [], changes: [] });
+    s = parse(await metrics.text());
+    assert.equal(value(s, 'tsbgp_config_reloads_total', { result: 'success' }), 1);
+    assert.equal(value(s, 'tsbgp_config_reloads_total', { result: 'failure' }), 1);
+    assert.equal(value(s, 'tsbgp_config_last_reload_successful', {}), 0);
+    assert.equal(value(s, 'tsbgp_config_last_reload_timestamp_seconds', {}), Date.parse('2026-01-02T03:04:05.000Z') / 1000);
+  } finally {
+    metrics.close();
+  }
+
+  // An async config view that answers after a reload event: that event is the last load, not counted twice.
+  let answer: (v: typeof start) => void = () => undefined;
+  const late = new Promise<typeof start>((resolve) => (answer = resolve));
+  const view2 = new FakeView();
+  const m2 = new Metrics({ global: () => view2.global(), neighbors: () => view2.neighbors(), subscribe: (l) => view2.subscribe(l), config: () => late }, { defaultMetrics: false });
+  try {
+    view2.emit({ type: 'config-reload', time: 't', ok: true, trigger: 'SIGHUP', errors: [], changes: [] });
+    answer(start);
+    await late;
+    await new Promise((r) => setImmediate(r));
+    const s = parse(await m2.text());
+    assert.equal(value(s, 'tsbgp_config_reloads_total', { result: 'success' }), 1);
+  } finally {
+    m2.close();
+  }
+
+  // No load yet (or no config view): nothing counted, both results present at 0.
+  const m3 = new Metrics({ global: () => view.global(), neighbors: () => view.neighbors() }, { defaultMetrics: false });
+  try {
+    const s = parse(await m3.text());
+    assert.equal(value(s, 'tsbgp_config_reloads_total', { result: 'success' }), 0);
+    assert.equal(value(s, 'tsbgp_config_reloads_total', { result: 'failure' }), 0);
+  } finally {
+    m3.close();
   }
 });
 
