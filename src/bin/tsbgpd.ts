@@ -1,21 +1,38 @@
 #!/usr/bin/env node
-// tsbgpd: the BGP daemon. Wiring only: options → Daemon, API server, metrics, signals.
-//   tsbgpd --config PATH [--config PATH…] [--node-name NAME] [--api-socket PATH]
-//          [--metrics-address ADDR] [--log-level LEVEL] [--log-format json|text] [--fib kernel|memory]
+// tsbgpd: the BGP daemon. Wiring only: options → config source, Daemon, API server,
+// metrics, (in Kubernetes mode) status and events, signals.
+//   tsbgpd [--source file] --config PATH [--config PATH…] [--node-name NAME] [--secret-namespace NS]
+//   tsbgpd --source kubernetes [--kubeconfig PATH] [--cilium-bgp-version v2|v2alpha1] [--no-status]
+//          [--no-events] [--service-label-selector SELECTOR]
+//          [--api-socket PATH] [--metrics-address ADDR] [--log-level LEVEL] [--log-format json|text] [--fib kernel|memory]
 import { hostname } from 'node:os';
-import { watch, type FSWatcher } from 'node:fs';
 import { Command, Option } from 'commander';
 import { Daemon } from '../daemon/daemon.js';
 import { DaemonApiView } from '../daemon/view.js';
 import { ApiServer } from '../api/server.js';
 import { DEFAULT_SOCKET_PATH } from '../api/types.js';
+import { FileSource } from '../config/file-source.js';
+import { DEFAULTS } from '../config/model.js';
+import type { ConfigSource } from '../config/source.js';
 import { Metrics, startMetricsServer, type MetricsServer } from '../observability/metrics.js';
 import { createLogger, LOG_FORMATS, LOG_LEVELS, subsystemLogger, type LogFormat, type LogLevel } from '../observability/log.js';
 import { netlinkUnavailable } from '../fib/kernel.js';
+import { EventRecorder } from '../k8s/events.js';
+import { apiRequester } from '../k8s/http.js';
+import { loadKubeConfig } from '../k8s/kubeconfig.js';
+import { KubernetesSource } from '../k8s/source.js';
+import { StatusWriter } from '../k8s/status.js';
 
 interface Opts {
+  source: 'file' | 'kubernetes';
   config: string[];
   nodeName: string;
+  secretNamespace: string;
+  kubeconfig?: string;
+  ciliumBgpVersion: 'v2' | 'v2alpha1';
+  status: boolean;
+  events: boolean;
+  serviceLabelSelector?: string;
   apiSocket: string;
   metricsAddress?: string;
   logLevel: LogLevel;
@@ -26,20 +43,28 @@ interface Opts {
 
 const program = new Command('tsbgpd')
   .description('BGP control plane for Linux and Kubernetes nodes: advertises, learns, installs routes')
-  .requiredOption('-c, --config <path>', 'configuration file or directory (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
-  .option('--node-name <name>', 'which Node object is this node', hostname())
+  .addOption(new Option('--source <source>', 'file: read --config paths; kubernetes: list+watch the API server').choices(['file', 'kubernetes']).default('file'))
+  .option('-c, --config <path>', 'configuration file or directory (repeatable; file source)', (v: string, acc: string[]) => [...acc, v], [])
+  .option('--node-name <name>', 'which Node object is this node', process.env['NODE_NAME'] ?? hostname())
+  .option('--secret-namespace <ns>', 'namespace of the Secrets named by authSecretRef', DEFAULTS.secretNamespace)
+  .option('--kubeconfig <path>', 'kubeconfig file (kubernetes source; default: in-cluster, else KUBECONFIG)')
+  .addOption(new Option('--cilium-bgp-version <version>', 'API version served for the BGPv2 kinds').choices(['v2', 'v2alpha1']).default('v2'))
+  .option('--no-status', 'kubernetes source: do not write BGPNodeStatus or Events')
+  .option('--no-events', 'kubernetes source: do not record Events (status is still written)')
+  .option('--service-label-selector <selector>', 'kubernetes source: watch only Services with these labels (large clusters)')
   .option('--api-socket <path>', 'management socket for the tsbgp CLI', DEFAULT_SOCKET_PATH)
   .option('--metrics-address <addr>', 'serve /metrics, /healthz, /readyz on HOST:PORT')
   .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
   .addOption(new Option('--log-format <format>', 'log format').choices(LOG_FORMATS).default(process.stderr.isTTY ? 'text' : 'json'))
   .addOption(new Option('--fib <backend>', 'kernel: write routes over rtnetlink; memory: dry run').choices(['kernel', 'memory']).default('kernel'))
-  .option('--no-watch', 'do not reload when configuration files change (SIGHUP still reloads)');
+  .option('--no-watch', 'do not reload when the configuration changes (SIGHUP still reloads)');
 
 async function main(): Promise<void> {
   program.parse();
   const o = program.opts<Opts>();
   const log = createLogger({ level: o.logLevel, format: o.logFormat });
   const dlog = subsystemLogger(log, 'daemon');
+  if (o.source === 'file' && o.config.length === 0) program.error('error: --config is required with --source file');
   if (o.fib === 'kernel') {
     const why = netlinkUnavailable();
     if (why) {
@@ -47,14 +72,30 @@ async function main(): Promise<void> {
       process.exit(1);
     }
   }
-  const daemon = new Daemon({ configPaths: o.config, nodeName: o.nodeName, fib: o.fib, log: dlog });
-  if (!(await daemon.start())) {
-    dlog.fatal('the configuration is invalid; fix it (tsbgp config check FILE) and start again');
-    process.exit(1);
+
+  let source: ConfigSource;
+  let k8s: KubernetesSource | undefined;
+  let kc: ReturnType<typeof loadKubeConfig> | undefined;
+  if (o.source === 'kubernetes') {
+    const klog = subsystemLogger(log, 'kubernetes');
+    kc = loadKubeConfig(o.kubeconfig);
+    k8s = new KubernetesSource(kc, {
+      nodeName: o.nodeName,
+      secretNamespace: o.secretNamespace,
+      ciliumV2Version: o.ciliumBgpVersion,
+      ...(o.serviceLabelSelector !== undefined ? { serviceLabelSelector: o.serviceLabelSelector } : {}),
+      onError: (resource, err, retryInMs) =>
+        klog.warn({ resource, err: err instanceof Error ? err.message : String(err), retryInMs }, 'list/watch failed; retrying (BGP keeps running on the last configuration)'),
+    });
+    source = k8s;
+  } else {
+    source = new FileSource(o.config, o.nodeName, { secretNamespace: o.secretNamespace });
   }
+
+  const daemon = new Daemon({ configPaths: source.describe(), source, nodeName: o.nodeName, fib: o.fib, log: dlog, secretNamespace: o.secretNamespace });
   const view = new DaemonApiView(daemon);
-  const api = new ApiServer(view, { socketPath: o.apiSocket, log: subsystemLogger(log, 'api') });
-  await api.listen();
+  // Health first: in Kubernetes mode the first load waits for the API server, and the
+  // liveness probe must not kill a pod that is only waiting.
   let metricsServer: MetricsServer | undefined;
   if (o.metricsAddress !== undefined) {
     metricsServer = await startMetricsServer({
@@ -63,19 +104,33 @@ async function main(): Promise<void> {
       health: () => ({ live: true, ready: daemon.config !== undefined }),
     });
   }
-  dlog.info({ node: o.nodeName, instances: daemon.instances.size, socket: o.apiSocket, fib: o.fib }, 'tsbgpd started');
-
-  let watcher: FSWatcher[] = [];
-  let debounce: NodeJS.Timeout | undefined;
-  const reload = (trigger: string) => void daemon.reload(trigger);
-  if (o.watch) {
-    watcher = o.config.map((p) =>
-      watch(p, () => {
-        clearTimeout(debounce);
-        debounce = setTimeout(() => reload('file-change'), 300);
-      }),
-    );
+  let status: StatusWriter | undefined;
+  let events: EventRecorder | undefined;
+  if (k8s !== undefined && kc !== undefined && o.status) {
+    const slog = subsystemLogger(log, 'status');
+    const request = apiRequester(kc);
+    const nodeUid = () => k8s.nodeUid();
+    status = new StatusWriter(view, request, { nodeName: o.nodeName, nodeUid, onError: (err) => slog.warn({ err: String(err) }, 'status write failed') });
+    if (o.events) {
+      events = new EventRecorder(request, { nodeName: o.nodeName, nodeUid, onError: (err) => slog.warn({ err: String(err) }, 'event write failed') });
+      events.attach(view);
+    }
   }
+  if (!(await daemon.start())) {
+    if (k8s === undefined) {
+      dlog.fatal('the configuration is invalid; fix it (tsbgp config check FILE) and start again');
+      process.exit(1);
+    }
+    // From the API server: wait for a fix (status condition ConfigApplied=False says why).
+    dlog.error('the configuration from the API server is invalid; waiting for a corrected version');
+  }
+  status?.start();
+  const api = new ApiServer(view, { socketPath: o.apiSocket, log: subsystemLogger(log, 'api') });
+  await api.listen();
+  dlog.info({ node: o.nodeName, source: source.kind, instances: daemon.instances.size, socket: o.apiSocket, fib: o.fib }, 'tsbgpd started');
+
+  const reload = (trigger: string) => void daemon.reload(trigger);
+  if (o.watch) source.watch(reload);
   process.on('SIGHUP', () => reload('SIGHUP'));
 
   let stopping = false;
@@ -83,7 +138,9 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     dlog.info({ signal }, 'stopping: sessions closed with Cease, our kernel routes removed');
-    for (const w of watcher) w.close();
+    status?.stop();
+    events?.detach();
+    await source.close();
     await api.close();
     await metricsServer?.close();
     await daemon.stop();

@@ -50,6 +50,8 @@ interface Catalog {
   nodes: Map<string, TypedObject<'Node'>>;
   services: TypedObject<'Service'>[];
   secrets: Map<string, TypedObject<'Secret'>>;
+  peerExtensions: TypedObject<'BGPPeerConfigExtension'>[];
+  clusterExtensions: TypedObject<'BGPClusterConfigExtension'>[];
 }
 
 interface NodeInfo {
@@ -114,7 +116,7 @@ class Resolver {
   #catalog(objects: readonly KnownObject[]): Catalog {
     const cat: Catalog = {
       policies: [], clusterConfigs: [], peerConfigs: new Map(), advertisements: [], overrides: new Map(),
-      pools: [], nodes: new Map(), services: [], secrets: new Map(),
+      pools: [], nodes: new Map(), services: [], secrets: new Map(), peerExtensions: [], clusterExtensions: [],
     };
     const seen = new Map<string, KnownObject>();
     for (const o of objects) {
@@ -135,6 +137,8 @@ class Resolver {
         case 'Node': cat.nodes.set(o.name, o); break;
         case 'Service': cat.services.push(o); break;
         case 'Secret': cat.secrets.set(`${o.namespace}/${o.name}`, o); break;
+        case 'BGPPeerConfigExtension': cat.peerExtensions.push(o); break;
+        case 'BGPClusterConfigExtension': cat.clusterExtensions.push(o); break;
       }
     }
     const byName = (a: KnownObject, b: KnownObject) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0);
@@ -143,7 +147,105 @@ class Resolver {
     cat.advertisements.sort(byName);
     cat.services.sort(byName);
     cat.pools.sort(byName);
+    cat.peerExtensions.sort(byName);
+    cat.clusterExtensions.sort(byName);
+    this.#applyPeerExtensions(cat);
+    this.#applyClusterExtensions(cat);
     return cat;
+  }
+
+  // ---- tsbgp.io extension kinds: laid over the Cilium object they name ----
+
+  #applyPeerExtensions(cat: Catalog): void {
+    const used = new Map<string, string>();
+    for (const ext of cat.peerExtensions) {
+      const spec = ext.value.spec;
+      const targetName = spec.peerConfigRef.name;
+      const refPath = ['spec', 'peerConfigRef', 'name'];
+      const target = cat.peerConfigs.get(targetName);
+      if (target === undefined) {
+        this.diag(ext, refPath, 'ExtensionTargetNotFound', `CiliumBGPPeerConfig "${targetName}" not found; extension ignored until it exists`, 'warning');
+        continue;
+      }
+      const prev = used.get(targetName);
+      if (prev !== undefined) {
+        this.diag(ext, refPath, 'DuplicateExtension', `CiliumBGPPeerConfig "${targetName}" is already extended by ${prev}; merge the two objects`);
+        continue;
+      }
+      used.set(targetName, ext.ref);
+      const t = target.value.spec;
+      const conflict = (field: string) =>
+        this.diag(ext, ['spec', field], 'ExtensionConflict', `${target.ref} already sets ${field} itself (inline extension field); set it in one place only`);
+      if (spec.prefixLimit !== undefined && t.prefixLimit !== undefined) conflict('prefixLimit');
+      if (spec.importPolicy !== undefined && t.importPolicy !== undefined) conflict('importPolicy');
+      let families = t.families;
+      if (spec.families !== undefined) {
+        // No families written = Cilium's defaults (ipv4 and ipv6 unicast), which the extension may limit.
+        type WrittenV2Family = NonNullable<typeof t.families>[number];
+        const base = families ?? (DEFAULT_FAMILIES as readonly WrittenV2Family[]);
+        const merged: WrittenV2Family[] = base.map((f) => ({ ...f }));
+        spec.families.forEach((ef, k) => {
+          const i = merged.findIndex((f) => f.afi === ef.afi && f.safi === ef.safi);
+          if (i < 0) {
+            this.diag(ext, ['spec', 'families', k], 'ExtensionUnknownFamily', `${target.ref} has no address family ${ef.afi}/${ef.safi}`);
+          } else if (merged[i]!.prefixLimit !== undefined) {
+            this.diag(ext, ['spec', 'families', k, 'prefixLimit'], 'ExtensionConflict', `${target.ref} already sets a prefixLimit for ${ef.afi}/${ef.safi}; set it in one place only`);
+          } else {
+            merged[i] = { ...merged[i]!, prefixLimit: ef.prefixLimit };
+          }
+        });
+        families = merged;
+      }
+      const value = {
+        ...target.value,
+        spec: {
+          ...t,
+          prefixLimit: t.prefixLimit ?? spec.prefixLimit,
+          importPolicy: t.importPolicy ?? spec.importPolicy,
+          families,
+        },
+      };
+      cat.peerConfigs.set(targetName, { ...target, value });
+    }
+  }
+
+  #applyClusterExtensions(cat: Catalog): void {
+    const used = new Map<string, string>();
+    for (const ext of cat.clusterExtensions) {
+      const spec = ext.value.spec;
+      const targetName = spec.clusterConfigRef.name;
+      const refPath = ['spec', 'clusterConfigRef', 'name'];
+      const idx = cat.clusterConfigs.findIndex((c) => c.name === targetName);
+      const target = cat.clusterConfigs[idx];
+      if (target === undefined) {
+        this.diag(ext, refPath, 'ExtensionTargetNotFound', `CiliumBGPClusterConfig "${targetName}" not found; extension ignored until it exists`, 'warning');
+        continue;
+      }
+      const prev = used.get(targetName);
+      if (prev !== undefined) {
+        this.diag(ext, refPath, 'DuplicateExtension', `CiliumBGPClusterConfig "${targetName}" is already extended by ${prev}; merge the two objects`);
+        continue;
+      }
+      used.set(targetName, ext.ref);
+      const instances = target.value.spec.bgpInstances.map((i) => ({ ...i }));
+      spec.bgpInstances.forEach((ei, k) => {
+        const i = instances.findIndex((x) => x.name === ei.name);
+        if (i < 0) {
+          this.diag(ext, ['spec', 'bgpInstances', k, 'name'], 'ExtensionTargetNotFound', `${target.ref} has no BGP instance "${ei.name}"; ignored`, 'warning');
+          return;
+        }
+        const inst = instances[i]!;
+        if (ei.routeInstall !== undefined) {
+          if (inst.routeInstall !== undefined) {
+            this.diag(ext, ['spec', 'bgpInstances', k, 'routeInstall'], 'ExtensionConflict', `${target.ref} already sets routeInstall for instance "${ei.name}"; set it in one place only`);
+          } else {
+            inst.routeInstall = ei.routeInstall;
+          }
+        }
+        if (ei.alwaysCompareMed !== undefined) inst.alwaysCompareMed = ei.alwaysCompareMed;
+      });
+      cat.clusterConfigs[idx] = { ...target, value: { ...target.value, spec: { ...target.value.spec, bgpInstances: instances } } };
+    }
   }
 
   #nodeInfo(nodeName: string): NodeInfo {

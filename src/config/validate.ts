@@ -8,6 +8,7 @@ import { issuesToDiagnostics } from './issues.js';
 import { peeringPolicy } from './schema/cilium-v1.js';
 import { advertisement, clusterConfig, loadBalancerIPPool, nodeConfigOverride, peerConfig } from './schema/cilium-v2.js';
 import { node, secret, service } from './schema/core.js';
+import { clusterConfigExtension, peerConfigExtension, TSBGP_API_VERSION } from './schema/tsbgp.js';
 
 const CILIUM_V2 = ['cilium.io/v2', 'cilium.io/v2alpha1'] as const;
 
@@ -22,6 +23,8 @@ export const KINDS = {
   Node: { apiVersions: ['v1'], namespaced: false, schema: node() },
   Service: { apiVersions: ['v1'], namespaced: true, schema: service() },
   Secret: { apiVersions: ['v1'], namespaced: true, schema: secret() },
+  BGPPeerConfigExtension: { apiVersions: [TSBGP_API_VERSION], namespaced: false, schema: peerConfigExtension() },
+  BGPClusterConfigExtension: { apiVersions: [TSBGP_API_VERSION], namespaced: false, schema: clusterConfigExtension() },
 } as const;
 
 export type KindName = keyof typeof KINDS;

@@ -5,7 +5,8 @@
  * and the error is kept for `tsbgp config` and the metrics.
  */
 import { EventEmitter } from 'node:events';
-import { loadConfig } from '../config/load.js';
+import { FileSource } from '../config/file-source.js';
+import type { ConfigSource } from '../config/source.js';
 import type { Diagnostic } from '../config/diagnostics.js';
 import { diffConfigs, planChanges } from '../config/diff.js';
 import type { Instance, NodeConfig } from '../config/model.js';
@@ -16,7 +17,10 @@ import type { Logger } from '../observability/log.js';
 import { InstanceRuntime, type FibFactory } from './instance.js';
 
 export interface DaemonOptions {
+  /** What the configuration is read from, shown by `tsbgp config`: the --config paths, or `source.describe()`. */
   readonly configPaths: readonly string[];
+  /** Where the configuration comes from; default: a FileSource over `configPaths`. */
+  readonly source?: ConfigSource;
   readonly nodeName: string;
   /** `kernel` writes routes over rtnetlink; `memory` is a dry run (no privileges needed). */
   readonly fib: 'kernel' | 'memory';
@@ -45,6 +49,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   appliedAt: number | undefined;
   lastReload: ReloadRecord | undefined;
   readonly instances = new Map<string, InstanceRuntime>();
+  readonly source: ConfigSource;
   private readonly log: Logger;
   private reloading: Promise<void> = Promise.resolve();
 
@@ -52,6 +57,9 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     super();
     this.options = options;
     this.log = options.log;
+    this.source =
+      options.source ??
+      new FileSource(options.configPaths, options.nodeName, options.secretNamespace !== undefined ? { secretNamespace: options.secretNamespace } : {});
   }
 
   /** Loads and applies the configuration; resolves false when it was refused. */
@@ -76,12 +84,10 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   }
 
   private async doReload(trigger: string): Promise<boolean> {
-    const res = await loadConfig(this.options.configPaths, this.options.nodeName, {
-      ...(this.options.secretNamespace !== undefined ? { secretNamespace: this.options.secretNamespace } : {}),
-    });
-    for (const w of res.warnings) this.log.warn({ code: w.code, path: w.path, file: w.file }, w.message);
+    const res = await this.source.load();
+    for (const w of res.warnings) this.log.warn({ code: w.code, path: w.path, file: w.file, object: w.object }, w.message);
     if (res.config === undefined) {
-      for (const e of res.errors) this.log.error({ code: e.code, path: e.path, file: e.file, line: e.line }, e.message);
+      for (const e of res.errors) this.log.error({ code: e.code, path: e.path, file: e.file, line: e.line, object: e.object }, e.message);
       this.record({ at: Date.now(), ok: false, trigger, errors: res.errors, warnings: res.warnings, changes: [] });
       this.log.error({ trigger }, 'configuration refused; the previous configuration keeps running');
       return false;
