@@ -789,11 +789,23 @@ export class DaemonApiView implements DaemonView {
       if (!links.has(index)) for (const l of fib.links()) links.set(l.index, l.name);
       return links.get(index) ?? null;
     };
-    const hopsOf = (gateways: readonly string[]): FibNexthop[] => gateways.map((gw) => ({ gateway: gw, dev: devOf(fib.connectedVia(gw)), weight: 1 }));
+    /** What we install: the resolved gateways (link-local, or a multihop next hop's gateway) with their interfaces. */
+    const installedHops = (rs: RouteState): FibNexthop[] => rs.gateways.map((gw, i) => ({ gateway: gw, dev: devOf(rs.ifindexes[i] ?? 0), weight: 1 }));
+    /** BGP next hops with the interface the kernel reaches them through (null: unresolved). */
+    const bgpHops = (gateways: readonly string[], rs: RouteState | null): FibNexthop[] =>
+      gateways.map((gw) => {
+        let index = fib.resolveNextHop(gw)?.ifindex ?? 0;
+        if (index === 0 && rs !== null) {
+          // Link-local next hops resolve per session: the FIB knows their interface.
+          const j = rs.gateways.indexOf(gw);
+          if (j >= 0) index = rs.ifindexes[j] ?? 0;
+        }
+        return { gateway: gw, dev: devOf(index), weight: 1 };
+      });
     /** The kernel's route as the API shows it; next hops of a nexthop object we created are the ones we gave it. */
     const kernelView = (k: BackendKernelRoute, rs: RouteState | null): KernelRoute => {
       let nexthops: FibNexthop[] = k.nexthops.map((h) => ({ gateway: h.gateway ?? null, dev: devOf(h.oif), weight: h.weight }));
-      if (nexthops.length === 0 && k.nhId !== 0 && rs !== null && rs.installed === `id:${k.nhId}`) nexthops = hopsOf(rs.gateways);
+      if (nexthops.length === 0 && k.nhId !== 0 && rs !== null && rs.installed === `id:${k.nhId}`) nexthops = installedHops(rs);
       return { protocol: k.protocol, metric: k.metric, nexthops, nexthopId: k.nhId === 0 ? null : k.nhId };
     };
     const ours = (k: BackendKernelRoute): boolean => k.protocol === ri.protocol && k.metric === ri.metric;
@@ -812,12 +824,12 @@ export class DaemonApiView implements DaemonView {
           const gw = nextHopText(loc, loc.pathAttr(multi[i]!));
           if (gw !== '' && !gateways.includes(gw)) gateways.push(gw);
         }
-        const nexthops = hopsOf(gateways);
         const prefix = prefixText(loc, s);
         const rs = fib.route(prefix);
+        const nexthops = bgpHops(gateways, rs);
         let status: FibStatus;
         let detail: string | null = null;
-        const resolved = nexthops.some((h) => h.dev !== null);
+        const resolved = (rs !== null && rs.wanted !== null) || nexthops.some((h) => h.dev !== null);
         if (rs === null) status = resolved ? 'pending' : 'unresolved-nexthop';
         else if (rs.flags.includes('conflict')) {
           status = 'conflict';
@@ -844,7 +856,7 @@ export class DaemonApiView implements DaemonView {
           }
         } else {
           // What the kernel holds is known without asking it when our write succeeded.
-          kroute = status === 'installed' ? { protocol: ri.protocol, metric: ri.metric, nexthops: hopsOf(rs?.gateways ?? []), nexthopId: null } : null;
+          kroute = status === 'installed' ? { protocol: ri.protocol, metric: ri.metric, nexthops: rs === null ? [] : installedHops(rs), nexthopId: null } : null;
         }
         if (q.status !== null && q.status !== status) continue;
         yield { ...base, afi: afiName, prefix, nexthops, status, detail, kernel: kroute };
