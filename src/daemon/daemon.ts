@@ -77,9 +77,14 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     return run;
   }
 
+  /**
+   * Stops every instance. `keepRoutes` unset: an instance with graceful restart enabled
+   * keeps its kernel routes and closes its sessions gracefully (tsbgpd restarting, e.g.
+   * an upgrade); without graceful restart, Cease and routes removed.
+   */
   async stop(opts: { keepRoutes?: boolean } = {}): Promise<void> {
     await this.reloading;
-    for (const rt of this.instances.values()) await rt.stop(opts.keepRoutes === true);
+    for (const rt of this.instances.values()) await rt.stop(opts.keepRoutes ?? rt.gracefulRestartEnabled);
     this.instances.clear();
   }
 

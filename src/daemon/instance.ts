@@ -14,13 +14,20 @@ import { Afi, Safi } from '../wire/iana.js';
 import type { FibBackend } from '../fib/backend.js';
 import type { DownReason, FsmStateName } from '../session/fsm.js';
 import { Speaker, type LocalRouteSpec, type Neighbor, type NeighborOptions } from './speaker.js';
-import { Learner, type LearnerPeer } from './learner.js';
+import { Learner, type LearnerPeer, type StaleEvent } from './learner.js';
 import { FibSync } from './fib-sync.js';
 
 export interface InstanceEvents {
   state: [neighbor: Neighbor, to: FsmStateName, from: FsmStateName];
   down: [neighbor: Neighbor, reason: DownReason];
   prefixLimit: [peer: LearnerPeer, afi: number, kind: 'warning' | 'overflow', count: number, max: number];
+  /** Graceful restart, helper role: stale routes of a peer marked or removed. */
+  stale: [peer: LearnerPeer, afi: number, event: StaleEvent, count: number];
+  /**
+   * Graceful restart, restarting role: the start-up window is over (every peer sent
+   * End-of-RIB, or the restart time passed); adopted kernel routes not re-learned go.
+   */
+  restartComplete: [reason: 'end-of-rib' | 'timer'];
 }
 
 /** Builds the FIB backend for an instance's routeInstall settings (kernel or memory). */
@@ -45,6 +52,21 @@ export class InstanceRuntime extends EventEmitter<InstanceEvents> {
   readonly peers = new Map<string, RunningPeer>();
   private readonly guards = new ImportGuards();
   private readonly onFibAddress = (): void => this.refreshConnected();
+  /**
+   * Restarting speaker (RFC 4724 §4.1): true from start until every peer sent
+   * End-of-RIB or the restart time passed. Kernel routes adopted from the previous run
+   * are kept meanwhile (the FIB holds them until reconcile()).
+   */
+  private startup = true;
+  /** This start found our routes in the kernel (a restart, not a fresh boot). */
+  private restarting = false;
+  /** Per peer during the start-up window: families still owing End-of-RIB, and when it came up. */
+  private readonly eorPending = new Map<Neighbor, { families: Set<number>; graceful: boolean; at: number }>();
+  private startupTimer: NodeJS.Timeout | undefined;
+  private startupPoll: NodeJS.Timeout | undefined;
+  private startedAt = 0;
+  /** Our routes the FIB found in the kernel at start. */
+  private adopted = 0;
 
   constructor(config: Instance, fibFactory: FibFactory | undefined) {
     super();
@@ -57,6 +79,8 @@ export class InstanceRuntime extends EventEmitter<InstanceEvents> {
       {
         prefixLimitWarning: (p, afi, count, max) => this.emit('prefixLimit', p, afi, 'warning', count, max),
         prefixLimitExceeded: (p, afi, count, max) => this.emit('prefixLimit', p, afi, 'overflow', count, max),
+        stale: (p, afi, event, count) => this.emit('stale', p, afi, event, count),
+        routesChanged: () => this.fibSync?.schedule(),
       },
     );
     this.speaker = new Speaker(
@@ -74,6 +98,12 @@ export class InstanceRuntime extends EventEmitter<InstanceEvents> {
       this.fibSync?.schedule();
       this.emit('down', n, reason);
     });
+    this.speaker.on('established', (n, neg) => {
+      if (this.startup) {
+        this.eorPending.set(n, { families: new Set(neg.families.map((f) => f.afi)), graceful: neg.gracefulRestart, at: performance.now() });
+      }
+    });
+    this.speaker.on('endOfRib', (n, afi) => this.onEndOfRib(n, afi));
     if (config.routeInstall.enabled && fibFactory) this.fib = fibFactory(config.routeInstall);
   }
 
@@ -86,20 +116,52 @@ export class InstanceRuntime extends EventEmitter<InstanceEvents> {
     }
     this.refreshConnected();
     this.guards.setOwn(this.config.advertisements.map((a) => a.prefix));
+    // Our routes found in the kernel mean a restart (upgrade, crash) rather than a boot:
+    // announce the Restart State bit while the start-up window lasts.
+    this.adopted = this.fib?.stats().adopted ?? 0;
+    this.restarting = this.adopted > 0 && this.gracefulRestartEnabled;
     await this.speaker.start();
     for (const p of this.config.peers) this.addPeer(p);
     // Adopted routes of a previous run are deleted once the sessions had a chance to
-    // bring them back (the FIB keeps them meanwhile, so a restart does not blackhole).
-    if (this.fib) setTimeout(() => this.fib?.reconcile(), 1000 * this.reconcileDelay()).unref();
+    // bring them back (the FIB keeps them meanwhile, so a restart does not blackhole):
+    // when every peer sent End-of-RIB, at the latest after the restart time.
+    this.startedAt = performance.now();
+    this.startupTimer = setTimeout(() => this.finishStartup('timer'), 1000 * this.reconcileDelay());
+    this.startupTimer.unref();
+    // Peers without graceful restart may never send End-of-RIB: re-check now and then.
+    this.startupPoll = setInterval(() => this.checkStartup(), 500);
+    this.startupPoll.unref();
   }
 
-  async stop(keepRoutes = false): Promise<void> {
-    await this.speaker.stop();
+  /** Some peer has graceful restart enabled. */
+  get gracefulRestartEnabled(): boolean {
+    return this.config.peers.some((p) => p.gracefulRestart.enabled);
+  }
+
+  /** In the start-up window, and this start is a restart (R bit announced). */
+  get restartInProgress(): boolean {
+    return this.startup && this.restarting;
+  }
+
+  /**
+   * Stops the instance. `keep` keeps our kernel routes, and with graceful
+   * restart enabled closes the sessions so that the peers keep our routes too
+   * (Speaker.stop graceful): tsbgpd is restarting (upgrade) and the next start adopts
+   * the routes. Without it (reload removing the instance): Cease, routes deleted.
+   */
+  async stop(keep = false): Promise<void> {
+    if (this.startupTimer) clearTimeout(this.startupTimer);
+    if (this.startupPoll) clearInterval(this.startupPoll);
+    this.startup = false;
+    // Route drops caused by closing the sessions must not reach the kernel.
+    if (keep) this.fibSync?.stop();
+    await this.speaker.stop(keep ? 'tsbgp restarting' : undefined, keep && this.gracefulRestartEnabled);
+    this.learner.close();
     this.fibSync?.stop();
     if (this.fib) {
       this.fib.off('address', this.onFibAddress);
       this.fib.off('link', this.onFibAddress);
-      await this.fib.stop({ keep: keepRoutes });
+      await this.fib.stop({ keep });
     }
   }
 
@@ -173,7 +235,15 @@ export class InstanceRuntime extends EventEmitter<InstanceEvents> {
       families,
       ...(cfg.localAddress !== undefined ? { localAddress: cfg.localAddress } : {}),
       ...(cfg.md5Password !== undefined ? { md5Password: cfg.md5Password.reveal() } : {}),
-      ...(cfg.gracefulRestart.enabled ? { gracefulRestart: { restartTime: cfg.gracefulRestart.restartTime } } : {}),
+      ...(cfg.gracefulRestart.enabled
+        ? {
+            gracefulRestart: {
+              restartTime: cfg.gracefulRestart.restartTime,
+              restarting: this.restartInProgress,
+              forwarding: () => this.forwardingPreserved,
+            },
+          }
+        : {}),
     };
     const neighbor = this.speaker.createNeighbor(opts);
     const limits = new Map<number, PrefixLimit>();
@@ -221,6 +291,70 @@ export class InstanceRuntime extends EventEmitter<InstanceEvents> {
   private refreshConnected(): void {
     if (this.fib) this.guards.setConnected(this.fib.addresses().map((a) => a.subnet));
     if (this.fibSync?.resolveNextHops()) this.fibSync.schedule();
+  }
+
+  /**
+   * The F bit (RFC 4724 §3): the forwarding state of every family survived the
+   * restart. What we advertise (the node's own prefixes) is forwarded by the node
+   * whether tsbgpd runs or not; what we learned is in the kernel only if the FIB
+   * adopted it. So: false only during the start-up window of a start that found none
+   * of our routes in the kernel (a boot, or the last run removed them), so that a
+   * helper does not keep stale routes from an earlier incarnation. Per family would
+   * need a per-family adopted count from the FIB; one count stands for both.
+   */
+  private get forwardingPreserved(): boolean {
+    return !(this.startup && this.fib !== undefined && this.adopted === 0);
+  }
+
+  private onEndOfRib(n: Neighbor, afi: number): void {
+    const pending = this.eorPending.get(n);
+    if (!this.startup || !pending) return;
+    pending.families.delete(afi);
+    if (pending.families.size === 0) this.checkStartup();
+  }
+
+  /**
+   * The start-up window ends early once every peer is done: a session with graceful
+   * restart when it sent End-of-RIB for all its families (RFC 4724 §4.1; such a peer
+   * not up yet is waited for until the restart time); any other peer when it sent
+   * End-of-RIB, or 3 s after coming up (it may never send one), or, still down, 5 s
+   * after our start (the delay tsbgp always gave sessions to bring routes back).
+   */
+  private checkStartup(): void {
+    if (!this.startup) return;
+    const now = performance.now();
+    for (const rp of this.peers.values()) {
+      if (rp.adminDown) continue;
+      const p = this.eorPending.get(rp.neighbor);
+      if (p === undefined) {
+        if (rp.config.gracefulRestart.enabled || now - this.startedAt < 5000) return;
+        continue;
+      }
+      if (p.families.size === 0) continue;
+      if (p.graceful || now - p.at < 3000) return;
+    }
+    this.finishStartup('end-of-rib');
+  }
+
+  /** End of the start-up window: clear the R bit, then sweep unwanted adopted routes. */
+  private finishStartup(reason: 'end-of-rib' | 'timer'): void {
+    if (!this.startup) return;
+    this.startup = false;
+    if (this.startupTimer) clearTimeout(this.startupTimer);
+    if (this.startupPoll) clearInterval(this.startupPoll);
+    this.eorPending.clear();
+    if (this.gracefulRestartEnabled) this.speaker.setRestartState(false, () => true);
+    // Re-learned routes must reach the FIB (clearing their adopted mark) first, or the
+    // reconcile would delete routes about to be written again.
+    const reconcile = (): void => {
+      if (this.fibSync && !this.fibSync.idle) {
+        setTimeout(reconcile, 5).unref();
+        return;
+      }
+      this.fib?.reconcile();
+      this.emit('restartComplete', reason);
+    };
+    reconcile();
   }
 
   private reconcileDelay(): number {

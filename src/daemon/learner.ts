@@ -5,9 +5,18 @@
  * view of the Loc-RIB. Prefix limits count every prefix received before policy.
  * Best-path changes leave through a Loc-RIB change queue towards the FIB (fib-sync.ts).
  *
+ * Graceful restart, helper role (RFC 4724 §4.2, RFC 8538): when a session ends
+ * gracefully the peer's routes stay in the RIB (and so in the kernel), marked stale
+ * per family (a bitmap over Loc-RIB slots, adj-rib-in.ts). A re-announced route is
+ * fresh again; End-of-RIB for a family sweeps what is still stale. The restart timer
+ * (the Restart Time the peer advertised) drops everything when the peer does not come
+ * back; the stale-path timer (360 s from re-establishment, like FRR's stalepath-time)
+ * bounds the wait for End-of-RIB. A peer that returns without the capability, or
+ * without the F bit or the family, loses that family's stale routes at once.
+ *
  * Hot path: no object per prefix; one closure per learner for decoding on a miss.
  */
-import { Afi } from '../wire/iana.js';
+import { Afi, Safi } from '../wire/iana.js';
 import { UpdateAction } from '../wire/errors.js';
 import { emptyAttributes, type PathAttributes } from '../wire/attrs/types.js';
 import { NlriCursor } from '../wire/nlri/prefix.js';
@@ -21,6 +30,8 @@ import { compileImportPolicy, type ImportFilter } from '../policy/import.js';
 import type { ImportGuards } from '../policy/guards.js';
 import { maxPrefixNotification, PrefixLimiter } from '../policy/prefix-limit.js';
 import type { ImportPolicy, PrefixLimit } from '../config/model.js';
+import type { Negotiated } from '../session/negotiate.js';
+import type { GracefulRestartCapability } from '../wire/open-types.js';
 import type { Neighbor, RouteSink } from './speaker.js';
 
 export interface LearnerPeerConfig {
@@ -39,6 +50,8 @@ class FamilyState {
   limiter: PrefixLimiter;
   /** Prefixes accepted (post-policy) and counted for the CLI. */
   received = 0;
+  /** Bumped to cancel a stale sweep running in steps. */
+  sweepToken = 0;
 
   constructor(afi: number, adjIn: AdjRibIn, limit: PrefixLimit | undefined, clock: () => number) {
     this.afi = afi;
@@ -69,6 +82,17 @@ export class LearnerPeer {
   readonly families: Map<number, FamilyState>;
   /** Set when a prefix limit tore the session down, for display. */
   overflow: { afi: number; limit: number; at: number } | undefined = undefined;
+  /** The peer's Graceful Restart capability in the last session that negotiated it. */
+  grCap: GracefulRestartCapability | undefined = undefined;
+  /** AFIs (unicast) of the last session. */
+  grFamilies: number[] = [];
+  /** Restart timer: runs while the session is down with stale routes kept. */
+  restartTimer: unknown = undefined;
+  /** clock() when the restart timer expires. */
+  restartDeadline: number | undefined = undefined;
+  /** Stale-path timer: bounds the wait for End-of-RIB after the session returned. */
+  staleTimer: unknown = undefined;
+  staleDeadline: number | undefined = undefined;
 
   constructor(neighbor: Neighbor, index: number, filter: ImportFilter, families: Map<number, FamilyState>) {
     this.neighbor = neighbor;
@@ -82,9 +106,49 @@ export class LearnerPeer {
   }
 }
 
+/** Why stale routes changed: marked on a graceful down, or removed for one of the other reasons. */
+export type StaleEvent = 'marked' | 'end-of-rib' | 'restart-timer' | 'stale-timer' | 'not-preserved';
+
 export interface LearnerEvents {
   prefixLimitWarning(peer: LearnerPeer, afi: number, count: number, max: number): void;
   prefixLimitExceeded(peer: LearnerPeer, afi: number, count: number, max: number): void;
+  /** Graceful restart (helper): `count` routes were marked stale, or stale routes removed. */
+  stale(peer: LearnerPeer, afi: number, event: StaleEvent, count: number): void;
+  /** Routes changed outside an UPDATE (a stale sweep step): the FIB writer should run. */
+  routesChanged(): void;
+}
+
+/** Timers and pacing of the helper role; injected by tests. */
+export interface GracefulOptions {
+  /** Seconds to wait for End-of-RIB after a restarted peer's session came back. */
+  readonly stalePathTime: number;
+  /** Slots swept per step (a step runs, then the event loop gets a turn). */
+  readonly sweepStep: number;
+  setTimer(fn: () => void, ms: number): unknown;
+  clearTimer(handle: unknown): void;
+  /** Runs the next sweep step later (setImmediate). */
+  defer(fn: () => void): void;
+}
+
+/** FRR's default stalepath-time. */
+export const STALE_PATH_TIME = 360;
+
+const GRACEFUL_DEFAULTS: GracefulOptions = {
+  stalePathTime: STALE_PATH_TIME,
+  sweepStep: 16384,
+  setTimer: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
+  defer: (fn) => void setImmediate(fn),
+};
+
+/** The helper state of one neighbour, for the API. */
+export interface HelperStatus {
+  /** restarting: session down, stale routes kept; waiting: session back, End-of-RIB awaited. */
+  readonly phase: 'none' | 'restarting' | 'waiting';
+  /** clock() when the restart timer (restarting) or the stale-path timer (waiting) fires. */
+  readonly deadline: number | undefined;
+  /** Stale prefixes per AFI. */
+  readonly stale: { readonly afi: number; readonly count: number }[];
 }
 
 const NO_ATTRS: PathAttributes = emptyAttributes();
@@ -117,6 +181,7 @@ export class Learner implements RouteSink {
   private modUsed: number[] = [];
   /** A prefix limit ended the session while this UPDATE was processed. */
   private tornDown = false;
+  private readonly gr: GracefulOptions;
 
   constructor(
     local: { asn: number; routerId: number; address?: string },
@@ -124,6 +189,7 @@ export class Learner implements RouteSink {
     opts: Partial<LocRibOptions> = {},
     events: Partial<LearnerEvents> = {},
     clock: () => number = Date.now,
+    graceful: Partial<GracefulOptions> = {},
   ) {
     const address = local.address !== undefined ? parseAddress(local.address).bytes : Buffer.from([0, 0, 0, 0]);
     this.rib = new Rib({ address, bgpId: local.routerId, asn: local.asn, ebgp: false, localAs: local.asn }, opts);
@@ -131,6 +197,7 @@ export class Learner implements RouteSink {
     this.guards = guards;
     this.events = events;
     this.clock = clock;
+    this.gr = { ...GRACEFUL_DEFAULTS, ...graceful };
     this.modIds.fill(-1);
   }
 
@@ -165,6 +232,7 @@ export class Learner implements RouteSink {
   removePeer(n: Neighbor): void {
     const p = this.peers.get(n);
     if (!p) return;
+    this.stopTimers(p);
     this.dropRoutes(p);
     this.rib.peers.remove(p.index);
     this.peers.delete(n);
@@ -246,17 +314,146 @@ export class Learner implements RouteSink {
     this.modUsed.length = 0;
   }
 
+  peerUp(n: Neighbor, neg: Negotiated): void {
+    const p = this.peers.get(n);
+    if (!p) return;
+    this.clearRestartTimer(p);
+    const cap = neg.gracefulRestart ? neg.peerGracefulRestart : undefined;
+    const afis = neg.families.filter((f) => f.safi === Safi.UNICAST).map((f) => f.afi);
+    p.grCap = cap;
+    p.grFamilies = afis;
+    let waiting = false;
+    for (const f of p.families.values()) {
+      if (f.adjIn.staleCount === 0) continue;
+      // RFC 4724 §4.2: stale routes survive only with the capability, the family in it
+      // and its F bit (forwarding state preserved) in the new session.
+      const kept = cap !== undefined && afis.includes(f.afi) && cap.families.some((g) => g.afi === f.afi && g.safi === Safi.UNICAST && g.forwardingState);
+      if (kept) waiting = true;
+      else this.sweep(p, f, 'not-preserved');
+    }
+    if (waiting && p.staleTimer === undefined) {
+      p.staleDeadline = this.clock() + this.gr.stalePathTime * 1000;
+      p.staleTimer = this.gr.setTimer(() => this.staleTimerExpired(p), this.gr.stalePathTime * 1000);
+    }
+  }
+
   peerDown(n: Neighbor, graceful: boolean): void {
     const p = this.peers.get(n);
     if (!p) return;
-    // Graceful restart (helper) keeps the routes as they are until End-of-RIB or the
-    // restart timer; the daemon calls sweep() then. Without it, drop them now.
-    if (!graceful) this.dropRoutes(p);
     for (const f of p.families.values()) f.limiter.reset();
+    const cap = p.grCap;
+    // Graceful restart (helper) keeps the routes of the families in the peer's
+    // capability, stale, until End-of-RIB or a timer. Without it, drop them now.
+    if (!graceful || cap === undefined || cap.restartTime === 0) {
+      this.stopTimers(p);
+      this.dropRoutes(p);
+      return;
+    }
+    this.clearStaleTimer(p);
+    for (const f of p.families.values()) {
+      f.sweepToken++; // a sweep still running belongs to the last round
+      const kept = p.grFamilies.includes(f.afi) && cap.families.some((g) => g.afi === f.afi && g.safi === Safi.UNICAST);
+      f.clearRejected();
+      if (!kept) {
+        f.adjIn.clear();
+        continue;
+      }
+      // Consecutive restarts: routes re-learned since the last down are stale again.
+      const marked = f.adjIn.markStale();
+      if (marked > 0) this.events.stale?.(p, f.afi, 'marked', marked);
+    }
+    this.clearRestartTimer(p);
+    p.restartDeadline = this.clock() + cap.restartTime * 1000;
+    p.restartTimer = this.gr.setTimer(() => this.restartTimerExpired(p), cap.restartTime * 1000);
   }
 
-  endOfRib(_n: Neighbor, _afi: number, _safi: number): void {
-    // Stale-route sweeping for graceful restart is driven by the daemon.
+  endOfRib(n: Neighbor, afi: number, safi: number): void {
+    const p = this.peers.get(n);
+    const f = p?.family(afi);
+    if (!p || !f || safi !== Safi.UNICAST) return;
+    if (f.adjIn.staleCount > 0) this.sweep(p, f, 'end-of-rib');
+    this.maybeDone(p);
+  }
+
+  /** The helper state of a neighbour (graceful restart), for the API. */
+  helperStatus(n: Neighbor): HelperStatus {
+    const p = this.peers.get(n);
+    if (!p) return { phase: 'none', deadline: undefined, stale: [] };
+    const stale = [...p.families.values()].map((f) => ({ afi: f.afi, count: f.adjIn.staleCount }));
+    if (p.restartTimer !== undefined) return { phase: 'restarting', deadline: p.restartDeadline, stale };
+    if (p.staleTimer !== undefined) return { phase: 'waiting', deadline: p.staleDeadline, stale };
+    return { phase: 'none', deadline: undefined, stale };
+  }
+
+  /** Stale prefixes of a neighbour in one family (0 when none). */
+  staleCount(n: Neighbor, afi: number): number {
+    return this.peers.get(n)?.family(afi)?.adjIn.staleCount ?? 0;
+  }
+
+  /** Cancels every timer (the instance is stopping). */
+  close(): void {
+    for (const p of this.peers.values()) {
+      this.stopTimers(p);
+      for (const f of p.families.values()) f.sweepToken++;
+    }
+  }
+
+  // ---------------------------------------------------------------------------
+  // Graceful restart (helper)
+
+  private restartTimerExpired(p: LearnerPeer): void {
+    p.restartTimer = undefined;
+    p.restartDeadline = undefined;
+    // The peer did not come back in time: everything kept is stale, and goes.
+    for (const f of p.families.values()) if (f.adjIn.staleCount > 0) this.sweep(p, f, 'restart-timer');
+  }
+
+  private staleTimerExpired(p: LearnerPeer): void {
+    p.staleTimer = undefined;
+    p.staleDeadline = undefined;
+    for (const f of p.families.values()) if (f.adjIn.staleCount > 0) this.sweep(p, f, 'stale-timer');
+  }
+
+  /** Removes what is still stale in one family, in steps of `sweepStep` slots. */
+  private sweep(p: LearnerPeer, f: FamilyState, why: StaleEvent): void {
+    const token = ++f.sweepToken;
+    const before = f.adjIn.count;
+    const step = (from: number): void => {
+      if (f.sweepToken !== token) return;
+      const next = f.adjIn.sweepStale(from, this.gr.sweepStep);
+      f.limiter.set(f.total);
+      this.events.routesChanged?.();
+      if (next >= 0) {
+        this.gr.defer(() => step(next));
+        return;
+      }
+      this.events.stale?.(p, f.afi, why, before - f.adjIn.count);
+      this.maybeDone(p);
+    };
+    step(0);
+  }
+
+  /** Nothing stale left: the stale-path timer has nothing to bound. */
+  private maybeDone(p: LearnerPeer): void {
+    for (const f of p.families.values()) if (f.adjIn.staleCount > 0) return;
+    this.clearStaleTimer(p);
+  }
+
+  private clearRestartTimer(p: LearnerPeer): void {
+    if (p.restartTimer !== undefined) this.gr.clearTimer(p.restartTimer);
+    p.restartTimer = undefined;
+    p.restartDeadline = undefined;
+  }
+
+  private clearStaleTimer(p: LearnerPeer): void {
+    if (p.staleTimer !== undefined) this.gr.clearTimer(p.staleTimer);
+    p.staleTimer = undefined;
+    p.staleDeadline = undefined;
+  }
+
+  private stopTimers(p: LearnerPeer): void {
+    this.clearRestartTimer(p);
+    this.clearStaleTimer(p);
   }
 
   // ---------------------------------------------------------------------------
@@ -271,6 +468,7 @@ export class Learner implements RouteSink {
 
   private dropRoutes(p: LearnerPeer): void {
     for (const f of p.families.values()) {
+      f.sweepToken++;
       f.adjIn.clear();
       f.clearRejected();
     }

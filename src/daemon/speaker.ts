@@ -12,7 +12,7 @@ import { buildCapabilities } from '../wire/capabilities.js';
 import { BgpError, UpdateAction } from '../wire/errors.js';
 import { Afi, Safi } from '../wire/iana.js';
 import { bgpIdFromString } from '../wire/open.js';
-import type { AfiSafi } from '../wire/open-types.js';
+import type { AfiSafi, GracefulRestartCapability } from '../wire/open-types.js';
 import type { PathAttributes } from '../wire/attrs/types.js';
 import { familyBit, locateUpdate, ParsedUpdate, updateContext, type UpdateContext } from '../wire/update.js';
 import { encodeContext, encodeEndOfRib, packUpdates, packWithdrawals, PrefixBatch } from '../wire/update-encoder.js';
@@ -53,8 +53,16 @@ export interface NeighborOptions {
   readonly addPathReceive?: readonly AfiSafi[];
   /** Announce RFC 8654 extended messages. Default true. */
   readonly extendedMessage?: boolean;
-  /** Graceful restart capability to announce (helper role). */
-  readonly gracefulRestart?: { readonly restartTime: number };
+  /**
+   * Graceful restart capability to announce (RFC 4724, with the RFC 8538 N bit).
+   * `restarting` sets the Restart State bit; `forwarding` the F bit per AFI (default
+   * all set). Both can change later with Speaker.setRestartState.
+   */
+  readonly gracefulRestart?: {
+    readonly restartTime: number;
+    readonly restarting?: boolean;
+    readonly forwarding?: (afi: number) => boolean;
+  };
   /** Next hops for a family the session's own address cannot serve (IPv6 over IPv4). */
   readonly nextHop4?: string;
   readonly nextHop6?: string;
@@ -64,6 +72,8 @@ export interface NeighborOptions {
 export interface RouteSink {
   /** `p` was located; attributes are decoded on demand by the sink (interning first). */
   update(neighbor: Neighbor, p: ParsedUpdate, ctx: UpdateContext): void;
+  /** The session reached Established (before our routes go out and the peer's come in). */
+  peerUp?(neighbor: Neighbor, negotiated: Negotiated): void;
   /** The session left Established: drop (or, when graceful, mark stale) its routes. */
   peerDown(neighbor: Neighbor, graceful: boolean): void;
   endOfRib(neighbor: Neighbor, afi: number, safi: number): void;
@@ -88,6 +98,8 @@ export interface SpeakerEvents {
   updateError: [neighbor: Neighbor, action: number, reason: string];
   /** An UPDATE went to the sink (best paths may have changed). */
   updateProcessed: [neighbor: Neighbor];
+  /** The peer sent End-of-RIB for a family (after the sink saw it). */
+  endOfRib: [neighbor: Neighbor, afi: number, safi: number];
 }
 
 const DEFAULT_FAMILIES: readonly AfiSafi[] = [
@@ -138,8 +150,18 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     return a ? a.port : undefined;
   }
 
-  async stop(message = 'tsbgp shutting down'): Promise<void> {
-    for (const n of this.neighbors.values()) n.peer.stop(message);
+  /**
+   * Closes every session. `graceful` (tsbgpd stops to restart, routes kept): sessions
+   * that negotiated Graceful Restart end so that the peer keeps our routes (helper
+   * mode): with the N bit, Cease/Administrative Reset (not a Hard Reset, RFC 8538 §4);
+   * without it, the TCP connection is closed with no NOTIFICATION (RFC 4724 §4). Other
+   * sessions get Cease/Administrative Shutdown as usual.
+   */
+  async stop(message = 'tsbgp shutting down', graceful = false): Promise<void> {
+    for (const n of this.neighbors.values()) {
+      if (graceful) n.peer.gracefulStop(message);
+      else n.peer.stop(message);
+    }
     // Give NOTIFICATIONs a moment to leave, then close everything.
     await new Promise((r) => setTimeout(r, 50));
     for (const n of this.neighbors.values()) n.peer.destroy();
@@ -169,6 +191,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     if (this.neighbors.has(address)) throw new Error(`neighbor ${address} already exists`);
     const ebgp = opts.peerAs !== this.options.localAs;
     const families = opts.families ?? DEFAULT_FAMILIES;
+    const gr = opts.gracefulRestart;
     const caps = buildCapabilities({
       asn: this.options.localAs,
       families,
@@ -176,16 +199,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       enhancedRouteRefresh: true,
       extendedMessage: opts.extendedMessage ?? true,
       addPath: (opts.addPathReceive ?? []).map((f) => ({ afi: f.afi, safi: f.safi, mode: 1 as const })),
-      ...(opts.gracefulRestart
-        ? {
-            gracefulRestart: {
-              restartState: false,
-              notification: true,
-              restartTime: opts.gracefulRestart.restartTime,
-              families: families.map((f) => ({ afi: f.afi, safi: f.safi, forwardingState: true })),
-            },
-          }
-        : {}),
+      ...(gr ? { gracefulRestart: grCapability(gr.restartTime, families, gr.restarting ?? false, gr.forwarding) } : {}),
     });
     const peerOptions: PeerOptions = {
       address,
@@ -213,6 +227,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     holder.n = neighbor;
     peer.on('state', (s, prev) => this.emit('state', neighbor, s, prev));
     peer.on('established', (n) => {
+      this.sink.peerUp?.(neighbor, n);
       this.emit('established', neighbor, n);
       this.advertiseAll(neighbor, n);
     });
@@ -223,6 +238,20 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     this.neighbors.set(address, neighbor);
     if (opts.md5Password !== undefined) this.listener?.setPeerKey(address, opts.md5Password);
     return neighbor;
+  }
+
+  /**
+   * Changes the Restart State bit and the F bits announced in later OPENs (the
+   * restarting speaker clears R once its restart is over).
+   */
+  setRestartState(restarting: boolean, forwarding?: (afi: number) => boolean): void {
+    for (const n of this.neighbors.values()) {
+      const gr = n.options.gracefulRestart;
+      if (!gr) continue;
+      const families = n.options.families ?? DEFAULT_FAMILIES;
+      // The FSMs hold this Capabilities object: the next OPEN carries the new value.
+      n.peer.options.session.capabilities.gracefulRestart = grCapability(gr.restartTime, families, restarting, forwarding ?? gr.forwarding);
+    }
   }
 
   removeNeighbor(address: string, message = 'neighbor deconfigured'): void {
@@ -346,6 +375,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     if (p.error) return p.error;
     if (p.endOfRib) {
       this.sink.endOfRib(n, p.endOfRib.afi, p.endOfRib.safi);
+      this.emit('endOfRib', n, p.endOfRib.afi, p.endOfRib.safi);
       return undefined;
     }
     this.sink.update(n, p, ctx);
@@ -374,6 +404,20 @@ function sendContext(neg: Negotiated) {
 
 function hasFamily(families: readonly AfiSafi[], afi: number): boolean {
   return families.some((f) => f.afi === afi && f.safi === Safi.UNICAST);
+}
+
+function grCapability(
+  restartTime: number,
+  families: readonly AfiSafi[],
+  restarting: boolean,
+  forwarding: ((afi: number) => boolean) | undefined,
+): GracefulRestartCapability {
+  return {
+    restartState: restarting,
+    notification: true,
+    restartTime: Math.max(0, Math.min(4095, Math.round(restartTime))),
+    families: families.map((f) => ({ afi: f.afi, safi: f.safi, forwardingState: forwarding ? forwarding(f.afi) : true })),
+  };
 }
 
 function ttlOptions(opts: NeighborOptions, ebgp: boolean): { ttl?: number; minTtl?: number } {

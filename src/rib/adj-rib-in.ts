@@ -28,6 +28,20 @@ export class AdjRibIn {
   count = 0;
   /** Pre-policy copies held. */
   preCount = 0;
+  /**
+   * Graceful restart (RFC 4724 §4.2): slots whose routes from this peer are stale,
+   * one bit per slot (a full table costs 128 KiB, no object per route). A set bit
+   * always means the peer still has a path there, so the slot cannot be freed and
+   * reused under it: every removal through this class clears the bit.
+   */
+  private stale: Uint32Array | null = null;
+  /** Slots marked stale and not re-announced or withdrawn since. */
+  staleCount = 0;
+  /**
+   * ADD-PATH only: path ids re-announced in a slot still marked stale because the
+   * peer had other paths there; the sweep keeps these. Empty without ADD-PATH.
+   */
+  private readonly refreshed = new Map<number, number[]>();
 
   constructor(rib: LocRib, peer: number, keepPrePolicy = false) {
     if (!rib.peers.has(peer)) throw new RangeError(`no peer ${peer}`);
@@ -72,6 +86,7 @@ export class AdjRibIn {
   /** Announce by slot (from LocRib.slotV4/slotV6). See announceV4. Returns the post-policy change. */
   announce(slot: number, pathId: number, attrId: number, rawId = attrId): RibChange {
     const rib = this.rib;
+    if (this.staleCount > 0 && this.isStale(slot)) this.refresh(slot, pathId >>> 0);
     if (this.keepPrePolicy && rawId >= 0) {
       if (rib.setPrePolicy(slot, this.peer, pathId, rawId) === RibChange.ADDED) this.preCount++;
     }
@@ -131,7 +146,123 @@ export class AdjRibIn {
           };
     this.count -= rib.removePeer(this.peer, visit, from, to);
     this.preCount -= rib.lastPreRemoved;
-    return to >= rib.table.slotLimit ? -1 : to;
+    const done = to >= rib.table.slotLimit;
+    if (this.stale !== null) {
+      if (done && from === 0) this.forgetStale();
+      else for (let s = from, e = Math.min(to, this.stale.length * 32); s < e; s++) this.unmark(s);
+    }
+    return done ? -1 : to;
+  }
+
+  // ---- Graceful restart: stale routes ----
+
+  /**
+   * Marks every route this peer has now as stale (its session went down gracefully).
+   * Routes already stale stay stale (consecutive restarts). One pass over the slots.
+   * Returns the number of stale slots.
+   */
+  markStale(): number {
+    const rib = this.rib;
+    const limit = rib.table.slotLimit;
+    const need = (limit + 31) >>> 5;
+    if (this.stale === null || this.stale.length < need) {
+      const grown = new Uint32Array(Math.max(need, 1));
+      if (this.stale !== null) grown.set(this.stale);
+      this.stale = grown;
+    }
+    const bits = this.stale;
+    const peer = this.peer;
+    let n = 0;
+    for (let s = 0; s < limit; s++) {
+      for (let p = rib.firstPath(s); p >= 0; p = rib.nextPath(p)) {
+        if (rib.pathPeer(p) === peer) {
+          bits[s >>> 5]! |= 1 << (s & 31);
+          n++;
+          break;
+        }
+      }
+    }
+    // A new down starts a new round: what was re-announced since is stale again.
+    this.refreshed.clear();
+    this.staleCount = n;
+    return n;
+  }
+
+  isStale(slot: number): boolean {
+    const bits = this.stale;
+    return bits !== null && slot >>> 5 < bits.length && (bits[slot >>> 5]! & (1 << (slot & 31))) !== 0;
+  }
+
+  /**
+   * One step of the sweep: removes the routes still stale in up to `maxSlots` slots
+   * from `from`. Returns where to continue, or -1 when done (nothing is stale then).
+   */
+  sweepStale(from: number, maxSlots: number): number {
+    const bits = this.stale;
+    if (bits === null || this.staleCount === 0) {
+      this.forgetStale();
+      return -1;
+    }
+    const rib = this.rib;
+    const peer = this.peer;
+    const end = Math.min(bits.length * 32, from + maxSlots);
+    let ids: number[] | null = null;
+    for (let s = from; s < end; ) {
+      const w = bits[s >>> 5]!;
+      if (w === 0) {
+        s = (s | 31) + 1; // skip a clear word
+        continue;
+      }
+      if ((w & (1 << (s & 31))) !== 0) {
+        const keep = this.refreshed.get(s);
+        if (ids === null) ids = [];
+        ids.length = 0;
+        for (let p = rib.firstPath(s); p >= 0; p = rib.nextPath(p)) {
+          if (rib.pathPeer(p) === peer && (keep === undefined || !keep.includes(rib.pathId(p)))) ids.push(rib.pathId(p));
+        }
+        this.unmark(s);
+        for (const id of ids) this.withdraw(s, id);
+      }
+      s++;
+    }
+    if (end < bits.length * 32) return end;
+    this.forgetStale();
+    return -1;
+  }
+
+  /** Forgets every stale mark (after a full sweep or a full clear). */
+  forgetStale(): void {
+    this.stale = null;
+    this.staleCount = 0;
+    this.refreshed.clear();
+  }
+
+  /** (slot, pathId) was re-announced while the slot is stale. */
+  private refresh(slot: number, pathId: number): void {
+    const rib = this.rib;
+    let other = false;
+    for (let p = rib.firstPath(slot); p >= 0; p = rib.nextPath(p)) {
+      if (rib.pathPeer(p) === this.peer && rib.pathId(p) !== pathId) other = true;
+    }
+    if (!other) {
+      this.unmark(slot);
+      return;
+    }
+    // ADD-PATH: other paths of this peer here may still be stale; remember this one.
+    const ids = this.refreshed.get(slot);
+    if (ids === undefined) this.refreshed.set(slot, [pathId]);
+    else if (!ids.includes(pathId)) ids.push(pathId);
+  }
+
+  private unmark(slot: number): void {
+    const bits = this.stale!;
+    const i = slot >>> 5;
+    const m = 1 << (slot & 31);
+    if (i < bits.length && (bits[i]! & m) !== 0) {
+      bits[i] = bits[i]! & ~m;
+      this.staleCount--;
+      if (this.refreshed.size > 0) this.refreshed.delete(slot);
+    }
   }
 
   /**
@@ -152,9 +283,22 @@ export class AdjRibIn {
   }
 
   private remove(slot: number, pathId: number): RibChange {
+    // Before removePath: it may free the slot, and a freed slot must carry no mark.
+    const stale = this.staleCount > 0 && this.isStale(slot);
+    if (stale && this.peerPathsAt(slot, pathId) === 0) this.unmark(slot);
     const c = this.rib.removePath(slot, this.peer, pathId);
     if (c === RibChange.REMOVED) this.count--;
     else this.rib.maybeFree(slot); // an unused slot made by a rejected announce
     return c;
+  }
+
+  /** Paths of this peer at `slot` other than `pathId`. */
+  private peerPathsAt(slot: number, pathId: number): number {
+    const rib = this.rib;
+    let n = 0;
+    for (let p = rib.firstPath(slot); p >= 0; p = rib.nextPath(p)) {
+      if (rib.pathPeer(p) === this.peer && rib.pathId(p) !== pathId >>> 0) n++;
+    }
+    return n;
   }
 }

@@ -22,8 +22,10 @@ import { describeNotification, encodeNotification, type NotificationMessage } fr
 import { buildOpen, encodeOpen } from '../wire/open.js';
 import type { RouteRefreshMessage } from '../wire/route-refresh.js';
 import { admitConnection, resolveOpenCollision, type Direction } from './collision.js';
+import { CeaseSubcode } from '../wire/iana.js';
 import {
   initialState,
+  shutdownData,
   step,
   type DownReason,
   type FsmAction,
@@ -169,6 +171,37 @@ export class Peer extends EventEmitter<PeerEvents> {
         : { type: 'AutomaticStop', subcode, data, restart: true, restartAfter };
     if (this.secondary) this.dispatch(this.secondary, ev);
     this.dispatch(this.primary, ev);
+  }
+
+  /**
+   * Ends the session for a restart of this speaker (graceful restart, RFC 4724 §4 and
+   * RFC 8538 §4), staying down until start(): with the N bit negotiated, Cease/
+   * Administrative Reset, which the peer must not treat as a Hard Reset; with Graceful
+   * Restart but no N bit, the connection closes with no NOTIFICATION (a NOTIFICATION
+   * would make the peer drop our routes); without Graceful Restart, a plain stop().
+   */
+  gracefulStop(message?: string): void {
+    const n = this.negotiated;
+    if (n === undefined || !n.gracefulRestart) {
+      this.stop(message);
+      return;
+    }
+    if (n.gracefulNotification) {
+      const ev: FsmEvent = { type: 'AutomaticStop', subcode: CeaseSubcode.ADMIN_RESET, data: shutdownData(message), restart: false };
+      if (this.secondary) this.dispatch(this.secondary, ev);
+      this.dispatch(this.primary, ev);
+      return;
+    }
+    // The FSM would send a NOTIFICATION for any stop: close the socket behind its back,
+    // then let it see the connection fail (routes kept, like the peer will).
+    const c = this.primary;
+    const s = c.socket;
+    c.socket = undefined;
+    s?.end();
+    if (s) setTimeout(() => s.destroy(), 2000).unref();
+    if (this.secondary) this.dispatch(this.secondary, { type: 'ManualStop' });
+    this.dispatch(c, { type: 'TcpConnectionFails' });
+    this.dispatch(c, { type: 'ManualStop' });
   }
 
   /** Stops everything without sending anything (process exit, peer removed by config). */
