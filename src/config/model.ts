@@ -99,6 +99,12 @@ export interface ImportPolicy {
   readonly defaultAction: PolicyAction;
   /** 0.0.0.0/0 and ::/0 are rejected before any rule unless this is true. */
   readonly allowDefaultRoute: boolean;
+  /**
+   * Keep a pre-policy copy of every received route (soft reconfiguration inbound): a
+   * policy change is then re-evaluated from the copies, without a route refresh. Costs
+   * one path entry per received route; off by default so a full table is not held twice.
+   */
+  readonly softReconfiguration?: boolean;
   /** Evaluated in order; the first matching rule decides. */
   readonly rules: readonly ImportRule[];
 }

@@ -61,6 +61,7 @@ export const importPolicySchema = (): Schema =>
   obj({
     defaultAction: enumOf(['Accept', 'Reject']),
     allowDefaultRoute: bool(),
+    softReconfiguration: bool(),
     rules: arr(
       obj({
         name: str(),

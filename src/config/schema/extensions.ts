@@ -90,11 +90,15 @@ export const importPolicy = () =>
   obj({
     defaultAction: oneOf(ACTIONS).default('Reject'),
     allowDefaultRoute: bool().default(false),
+    // Keep a pre-policy copy of every received route (Adj-RIB-In pre-policy), so a policy
+    // edit re-evaluates locally instead of asking the peer for a route refresh.
+    softReconfiguration: bool().default(false),
     rules: list(rule()).default([]),
   }).transform(
     (p): ImportPolicy => ({
       defaultAction: p.defaultAction,
       allowDefaultRoute: p.allowDefaultRoute,
+      softReconfiguration: p.softReconfiguration,
       rules: p.rules.map(
         (r, i): ImportRule => ({
           name: r.name ?? `rule-${i}`,
