@@ -126,7 +126,9 @@ async function startTsbgpd(c: ReceiverContext): Promise<Receiver> {
   const sock = join(c.dir, 'tsbgpd.sock');
   const logFile = join(c.dir, 'tsbgpd.log');
   writeFileSync(conf, tsbgpdManifest(c, 'bench'));
-  const args = [TSBGPD_JS, '--config', conf, '--node-name', 'bench', '--api-socket', sock, '--fib', 'kernel'];
+  // TSBGPD_NODE_ARGS: extra node flags, e.g. "--max-semi-space-size=2" or "--import ./profiler.mjs".
+  const nodeArgs = (process.env.TSBGPD_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const args = [...nodeArgs, TSBGPD_JS, '--config', conf, '--node-name', 'bench', '--api-socket', sock, '--fib', 'kernel'];
   args.push('--log-format', 'json', '--log-level', 'info', '--no-watch', '--metrics-address', `${c.address}:${METRICS_PORT}`);
   const child = c.lab.spawnIn(c.ns, process.execPath, args, { logFile });
   const pid = child.pid!;

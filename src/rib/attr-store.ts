@@ -3,8 +3,15 @@
 // An attribute set is identified by the raw bytes the UPDATE decoder hands over
 // (`attrKey`) plus a small `tag` naming the decoding context (2- vs 4-octet AS, eBGP
 // vs iBGP...: the same bytes can decode differently in two sessions). On a miss the
-// bytes are copied once into one arena Buffer and `decode` runs once; identical bytes
-// map to the same id afterwards. Ids are small ints, reused after their last unref.
+// bytes are copied once into the arena and `decode` runs once; identical bytes map to
+// the same id afterwards. Ids are small ints, reused after their last unref.
+//
+// The arena is a list of 128 KiB blocks (a key never spans two; no key is longer than
+// a message): it grows a block at a time instead of doubling one Buffer, so it holds
+// about the live keys (200k sets: ~8 MB, not 16), and growing copies nothing. Freed
+// keys are reclaimed by compacting into new blocks once they are half the bytes.
+// Index buckets hold 8 bits of the hash beside the id, so a probe past another set
+// rarely reads that set's per-id arrays.
 //
 // The fields the decision process reads are precomputed per id into typed arrays, so
 // best-path selection never touches the PathAttributes object.
@@ -65,6 +72,12 @@ export interface AttrModification {
 }
 
 const MAX_LOAD = 0.7;
+/** Arena blocks: 2^17 bytes, more than any key (attributes of one message + next hop). */
+const BLOCK_BITS = 17;
+const BLOCK = 1 << BLOCK_BITS;
+const BLOCK_MASK = BLOCK - 1;
+/** Buckets: (8 hash bits) << 24 | (id + 1), so ids stay below this. */
+const MAX_IDS = (1 << 24) - 1;
 
 export interface AttrStoreOptions {
   /** Initial number of ids (grows by doubling). */
@@ -121,10 +134,14 @@ export class AttrStore {
   redecodes = 0;
   private idLimit = 0;
 
-  private buckets: Int32Array; // id + 1, 0 = empty
+  private buckets: Int32Array; // (hash >>> 24) << 24 | (id + 1) as int32, 0 = empty
   private mask: number;
 
-  private arena: Buffer;
+  /** Key bytes; keyOff = block index << BLOCK_BITS | offset in the block. */
+  private blocks: Buffer[] = [];
+  /** Bytes used in the last block. */
+  private blockUsed = BLOCK;
+  /** Bytes of keys stored, and of those freed since (reclaimed by compaction). */
   private arenaUsed = 0;
   private arenaWaste = 0;
   private scratch = Buffer.allocUnsafe(256);
@@ -153,7 +170,6 @@ export class AttrStore {
     while (cap * MAX_LOAD < n) cap *= 2;
     this.buckets = new Int32Array(cap);
     this.mask = cap - 1;
-    this.arena = Buffer.allocUnsafe(Math.max(4096, n * 64));
   }
 
   /**
@@ -272,7 +288,7 @@ export class AttrStore {
   }
 
   private rebuild(id: number): PathAttributes {
-    const key = this.arena.subarray(this.keyOff[id]!, this.keyOff[id]! + this.keyLen[id]!);
+    const key = this.keyBytes(id);
     const tag = this.tags[id]!;
     if (tag === TAG_MODIFIED) {
       const base = this.get(this.base[id]!);
@@ -296,7 +312,13 @@ export class AttrStore {
   /** The stored key bytes (a view into the arena, valid until the next intern). */
   keyOf(id: number): Buffer {
     this.check(id);
-    return this.arena.subarray(this.keyOff[id]!, this.keyOff[id]! + this.keyLen[id]!);
+    return this.keyBytes(id);
+  }
+
+  private keyBytes(id: number): Buffer {
+    const off = this.keyOff[id]!;
+    const at = off & BLOCK_MASK;
+    return this.blocks[off >>> BLOCK_BITS]!.subarray(at, at + this.keyLen[id]!);
   }
 
   /** The base set of a derived one, or -1. */
@@ -318,7 +340,7 @@ export class AttrStore {
     const perId =
       this.flags.byteLength * 2 + // flags + origin
       this.localPref.byteLength * 14; // 14 four-byte arrays
-    return perId + this.buckets.byteLength + this.arena.length;
+    return perId + this.buckets.byteLength + this.blocks.length * BLOCK;
   }
 
   private check(id: number): void {
@@ -329,27 +351,36 @@ export class AttrStore {
     const b = this.buckets;
     const mask = this.mask;
     const len = key.length;
+    const fp = h >>> 24;
     let i = h & mask;
     for (;;) {
       const v = b[i]!;
       if (v === 0) return -1;
-      const id = v - 1;
-      if (this.hashes[id] === h && this.keyLen[id] === len && this.tags[id] === tag && this.sameBytes(key, this.keyOff[id]!)) {
-        return id;
+      if (v >>> 24 === fp) {
+        const id = (v & 0xffffff) - 1;
+        if (this.hashes[id] === h && this.keyLen[id] === len && this.tags[id] === tag && this.sameBytes(key, this.keyOff[id]!)) {
+          return id;
+        }
       }
       i = (i + 1) & mask;
     }
   }
 
   private sameBytes(key: Uint8Array, off: number): boolean {
-    const a = this.arena;
+    const a = this.blocks[off >>> BLOCK_BITS]!;
+    const at = off & BLOCK_MASK;
     const n = key.length;
-    for (let i = 0; i < n; i++) if (a[off + i] !== key[i]) return false;
+    for (let i = 0; i < n; i++) if (a[at + i] !== key[i]) return false;
     return true;
+  }
+
+  private static bucket(h: number, id: number): number {
+    return ((h >>> 24) << 24) | (id + 1);
   }
 
   private insert(key: Uint8Array, h: number, tag: number, attrs: PathAttributes, keep: boolean, base: number): number {
     if ((this.count + 1) > this.buckets.length * MAX_LOAD) this.rehash(this.buckets.length * 2);
+    if (this.freeIds.length === 0 && this.idLimit >= MAX_IDS) throw new RangeError('attribute store full');
     const id = this.freeIds.length > 0 ? this.freeIds.pop()! : this.idLimit++;
     if (id >= this.refs.length) this.growIds(this.refs.length * 2);
     const off = this.storeKey(key);
@@ -367,7 +398,7 @@ export class AttrStore {
     const mask = this.mask;
     let i = h & mask;
     while (b[i] !== 0) i = (i + 1) & mask;
-    b[i] = id + 1;
+    b[i] = AttrStore.bucket(h, id);
     this.count++;
     return id;
   }
@@ -377,13 +408,13 @@ export class AttrStore {
     const b = this.buckets;
     const mask = this.mask;
     let i = this.hashes[id]! & mask;
-    while (b[i] !== id + 1) i = (i + 1) & mask;
+    while ((b[i]! & 0xffffff) !== id + 1) i = (i + 1) & mask;
     let hole = i;
     let j = (i + 1) & mask;
     for (;;) {
       const v = b[j]!;
       if (v === 0) break;
-      const home = this.hashes[v - 1]! & mask;
+      const home = this.hashes[(v & 0xffffff) - 1]! & mask;
       if (hole <= j ? home <= hole || home > j : home <= hole && home > j) {
         b[hole] = v;
         hole = j;
@@ -439,28 +470,36 @@ export class AttrStore {
 
   private storeKey(key: Uint8Array): number {
     const n = key.length;
-    if (this.arenaUsed + n > this.arena.length) {
-      const live = this.arenaUsed - this.arenaWaste;
-      const size = Math.max(4096, (live + n) * 2);
-      const next = Buffer.allocUnsafe(size);
-      // Compact: copy live keys in id order.
-      let p = 0;
-      for (let id = 0; id < this.idLimit; id++) {
-        if ((this.flags[id]! & AttrFlagBit.LIVE) === 0) continue;
-        const off = this.keyOff[id]!;
-        const len = this.keyLen[id]!;
-        this.arena.copy(next, p, off, off + len);
-        this.keyOff[id] = p;
-        p += len;
+    if (n > BLOCK) throw new RangeError(`attribute key of ${n} bytes`);
+    if (this.blockUsed + n > BLOCK) {
+      // Half the stored bytes are dead: copy the live keys into fresh blocks instead.
+      if (this.arenaWaste > BLOCK && this.arenaWaste * 2 > this.arenaUsed) this.compact();
+      if (this.blockUsed + n > BLOCK) {
+        this.blocks.push(Buffer.allocUnsafe(BLOCK));
+        this.blockUsed = 0;
       }
-      this.arena = next;
-      this.arenaUsed = p;
-      this.arenaWaste = 0;
     }
-    const off = this.arenaUsed;
-    this.arena.set(key, off);
+    const last = this.blocks.length - 1;
+    const at = this.blockUsed;
+    this.blocks[last]!.set(key, at);
+    this.blockUsed += n;
     this.arenaUsed += n;
-    return off;
+    return (last << BLOCK_BITS) | at;
+  }
+
+  /** Copies the live keys, in id order, into new blocks (the old ones are dropped). */
+  private compact(): void {
+    const old = this.blocks;
+    this.blocks = [];
+    this.blockUsed = BLOCK;
+    this.arenaUsed = 0;
+    this.arenaWaste = 0;
+    for (let id = 0; id < this.idLimit; id++) {
+      if ((this.flags[id]! & AttrFlagBit.LIVE) === 0) continue;
+      const off = this.keyOff[id]!;
+      const at = off & BLOCK_MASK;
+      this.keyOff[id] = this.storeKey(old[off >>> BLOCK_BITS]!.subarray(at, at + this.keyLen[id]!));
+    }
   }
 
   private rehash(cap: number): void {
@@ -468,9 +507,10 @@ export class AttrStore {
     const mask = cap - 1;
     for (let id = 0; id < this.idLimit; id++) {
       if ((this.flags[id]! & AttrFlagBit.LIVE) === 0) continue;
-      let i = this.hashes[id]! & mask;
+      const h = this.hashes[id]!;
+      let i = h & mask;
       while (b[i] !== 0) i = (i + 1) & mask;
-      b[i] = id + 1;
+      b[i] = AttrStore.bucket(h, id);
     }
     this.buckets = b;
     this.mask = mask;

@@ -2,7 +2,8 @@
 //
 // Every prefix has a slot (prefix-table.ts). Per slot: a singly linked list of
 // candidate paths (post-policy routes of every peer: peer index, ADD-PATH id,
-// attribute set id) in a pool of typed arrays, 14 bytes a path; and `nMulti`: the
+// attribute set id) in a pool of typed arrays, 10 bytes a path (14 once a peer sends
+// ADD-PATH ids: the id array is made on the first non-zero id); and `nMulti`: the
 // first nMulti entries of the list are the best path followed by the rest of the
 // multipath (ECMP) set (0 = no usable path). Optional pre-policy copies live in a
 // second list per slot (only allocated once a peer keeps them).
@@ -154,7 +155,8 @@ export class LocRib {
   // Path pool (free entries chained through pNext).
   private pNext: Int32Array;
   private pPeer: Uint16Array;
-  private pPathId: Uint32Array;
+  /** ADD-PATH ids; null while every id is 0 (no ADD-PATH peer): 4 MB less at 1M paths. */
+  private pPathId: Uint32Array | null = null;
   private pAttr: Int32Array;
   private freePath = NIL;
   private pathLimit = 0;
@@ -192,7 +194,6 @@ export class LocRib {
     const p = Math.max(16, init);
     this.pNext = new Int32Array(p);
     this.pPeer = new Uint16Array(p);
-    this.pPathId = new Uint32Array(p);
     this.pAttr = new Int32Array(p);
     this.snapPath = new Int32Array(this.opts.maxPaths);
     this.snapAttr = new Int32Array(this.opts.maxPaths);
@@ -253,7 +254,16 @@ export class LocRib {
   }
 
   pathId(p: number): number {
-    return this.pPathId[p]!;
+    const ids = this.pPathId;
+    return ids === null ? 0 : ids[p]!;
+  }
+
+  private setPathId(p: number, id: number): void {
+    if (this.pPathId === null) {
+      if (id === 0) return;
+      this.pPathId = new Uint32Array(this.pNext.length);
+    }
+    this.pPathId[p] = id;
   }
 
   pathAttr(p: number): number {
@@ -310,7 +320,7 @@ export class LocRib {
   /** Entry of (peer, pathId) at a slot, or -1. */
   findPath(slot: number, peer: number, pathId: number): number {
     for (let p = this.head[slot]!; p !== NIL; p = this.pNext[p]!) {
-      if (this.pPeer[p] === peer && this.pPathId[p] === pathId) return p;
+      if (this.pPeer[p] === peer && this.pathId(p) === pathId) return p;
     }
     return NIL;
   }
@@ -323,7 +333,7 @@ export class LocRib {
     let tail = NIL;
     let p = this.head[slot]!;
     while (p !== NIL) {
-      if (this.pPeer[p] === peer && this.pPathId[p] === pathId) break;
+      if (this.pPeer[p] === peer && this.pathId(p) === pathId) break;
       tail = p;
       p = this.pNext[p]!;
     }
@@ -342,7 +352,7 @@ export class LocRib {
     p = this.allocPath();
     this.pNext[p] = NIL;
     this.pPeer[p] = peer;
-    this.pPathId[p] = pathId >>> 0;
+    this.setPathId(p, pathId >>> 0);
     this.pAttr[p] = attrId;
     if (tail === NIL) this.head[slot] = p;
     else this.pNext[tail] = p;
@@ -356,7 +366,7 @@ export class LocRib {
     let prev = NIL;
     let p = this.head[slot]!;
     while (p !== NIL) {
-      if (this.pPeer[p] === peer && this.pPathId[p] === pathId) break;
+      if (this.pPeer[p] === peer && this.pathId(p) === pathId) break;
       prev = p;
       p = this.pNext[p]!;
     }
@@ -400,7 +410,7 @@ export class LocRib {
         while (p !== NIL) {
           const next = this.pNext[p]!;
           if (this.pPeer[p] === peer) {
-            if (visit !== null) visit(slot, this.pPathId[p]!);
+            if (visit !== null) visit(slot, this.pathId(p));
             if (prev === NIL) this.head[slot] = next;
             else this.pNext[prev] = next;
             this.store.unref(this.pAttr[p]!);
@@ -447,7 +457,7 @@ export class LocRib {
     if (this.preHead === null) this.preHead = new Int32Array(this.head.length).fill(NIL);
     const ph = this.preHead;
     for (let p = ph[slot]!; p !== NIL; p = this.pNext[p]!) {
-      if (this.pPeer[p] === peer && this.pPathId[p] === pathId) {
+      if (this.pPeer[p] === peer && this.pathId(p) === pathId) {
         const old = this.pAttr[p]!;
         if (old === attrId) return RibChange.NONE;
         this.store.ref(attrId);
@@ -460,7 +470,7 @@ export class LocRib {
     const p = this.allocPath();
     this.pNext[p] = ph[slot]!;
     this.pPeer[p] = peer;
-    this.pPathId[p] = pathId >>> 0;
+    this.setPathId(p, pathId >>> 0);
     this.pAttr[p] = attrId;
     ph[slot] = p;
     return RibChange.ADDED;
@@ -470,7 +480,7 @@ export class LocRib {
   prePolicyAttr(slot: number, peer: number, pathId: number): number {
     if (this.preHead === null) return NIL;
     for (let p = this.preHead[slot]!; p !== NIL; p = this.pNext[p]!) {
-      if (this.pPeer[p] === peer && this.pPathId[p] === pathId) return this.pAttr[p]!;
+      if (this.pPeer[p] === peer && this.pathId(p) === pathId) return this.pAttr[p]!;
     }
     return NIL;
   }
@@ -484,7 +494,7 @@ export class LocRib {
     let p = ph[slot]!;
     while (p !== NIL) {
       const next = this.pNext[p]!;
-      if (this.pPeer[p] === peer && (pathId < 0 || this.pPathId[p] === pathId >>> 0)) {
+      if (this.pPeer[p] === peer && (pathId < 0 || this.pathId(p) === pathId >>> 0)) {
         if (prev === NIL) ph[slot] = next;
         else this.pNext[prev] = next;
         this.store.unref(this.pAttr[p]!);
@@ -525,7 +535,7 @@ export class LocRib {
       this.pend.byteLength +
       this.pNext.byteLength +
       this.pPeer.byteLength +
-      this.pPathId.byteLength +
+      (this.pPathId?.byteLength ?? 0) +
       this.pAttr.byteLength
     );
   }
@@ -608,7 +618,7 @@ export class LocRib {
       cs.peerAddr[cw + 1] = w[pw + 1]!;
       cs.peerAddr[cw + 2] = w[pw + 2]!;
       cs.peerAddr[cw + 3] = w[pw + 3]!;
-      cs.pathId[i] = this.pPathId[p]!;
+      cs.pathId[i] = this.pathId(p);
       cs.nextHop[i] = n;
       i++;
     }
@@ -659,9 +669,11 @@ export class LocRib {
       const b = new Uint16Array(n);
       b.set(this.pPeer);
       this.pPeer = b;
-      const c = new Uint32Array(n);
-      c.set(this.pPathId);
-      this.pPathId = c;
+      if (this.pPathId !== null) {
+        const c = new Uint32Array(n);
+        c.set(this.pPathId);
+        this.pPathId = c;
+      }
       const d = new Int32Array(n);
       d.set(this.pAttr);
       this.pAttr = d;

@@ -21,6 +21,12 @@ function counter(a: PathAttributes | null = attrs()): { n: number; decode: () =>
 
 const key = (...b: number[]): Buffer => Buffer.from(b);
 
+/** Arena block size (attr-store.ts) and the arena's share of byteSize. */
+const BLOCK = 1 << 17;
+function arenaBytes(s: AttrStore): number {
+  return (s as unknown as { blocks: Buffer[] }).blocks.length * BLOCK;
+}
+
 test('identical bytes intern to the same id and decode once', () => {
   const s = new AttrStore({ initialCapacity: 4 });
   const c = counter();
@@ -266,6 +272,64 @@ test('random intern/unref sequences keep ids, bytes and counts consistent (arena
     ),
     { numRuns: 100 },
   );
+});
+
+test('big keys across arena blocks keep their bytes under intern/unref churn', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 30 }), fc.integer({ min: 1, max: 60_000 })), { minLength: 20, maxLength: 120 }),
+      (ops) => {
+        const s = new AttrStore({ initialCapacity: 2 });
+        const held = new Map<number, { id: number; len: number }>();
+        const mk = (k: number, len: number): Buffer => {
+          const b = Buffer.alloc(len, k);
+          b.writeUInt32BE(len, 1); // byte 0 is k: distinct bytes per (k, len)
+          return b;
+        };
+        let maxBlocks = 0;
+        for (const [add, k, len0] of ops) {
+          const len = Math.max(5, len0);
+          const h = held.get(k);
+          if (add && h === undefined) {
+            const b = mk(k, len);
+            held.set(k, { id: s.intern(b, fnv1a(b), () => attrs(), TAG_LOCAL), len });
+          } else if (!add && h !== undefined) {
+            s.unref(h.id);
+            held.delete(k);
+          }
+          let live = 0;
+          for (const v of held.values()) live += v.len;
+          const arena = arenaBytes(s);
+          maxBlocks = Math.max(maxBlocks, arena / BLOCK);
+          // At most twice the live bytes (+ a partly filled block and a key's worth of slack).
+          assert.ok(arena <= 2 * live + 3 * BLOCK, `arena ${arena} for ${live} live bytes`);
+        }
+        for (const [k, h] of held) assert.ok(s.keyOf(h.id).equals(mk(k, h.len)), `key ${k} intact`);
+        assert.equal(s.count, held.size);
+      },
+    ),
+    { numRuns: 60 },
+  );
+});
+
+test('freed keys are reclaimed: the arena shrinks back to about the live keys', () => {
+  const s = new AttrStore();
+  const mk = (k: number): Buffer => {
+    const b = Buffer.alloc(30_000, k & 0xff);
+    b.writeUInt16BE(k, 0);
+    return b;
+  };
+  const ids: number[] = [];
+  for (let k = 0; k < 40; k++) ids.push(s.intern(mk(k), fnv1a(mk(k)), () => attrs(), TAG_LOCAL));
+  assert.equal(arenaBytes(s), 10 * BLOCK, 'four 30 kB keys a block');
+  for (let k = 4; k < 40; k++) s.unref(ids[k]!);
+  for (let k = 100; k < 108; k++) ids.push(s.intern(mk(k), fnv1a(mk(k)), () => attrs(), TAG_LOCAL));
+  // 12 live keys: 3 blocks after compaction (12 without it).
+  assert.equal(arenaBytes(s), 3 * BLOCK);
+  for (let k = 0; k < 4; k++) assert.ok(s.keyOf(ids[k]!).equals(mk(k)));
+  for (let i = 0; i < 8; i++) assert.ok(s.keyOf(ids[40 + i]!).equals(mk(100 + i)));
+  // Lookups still find the moved keys.
+  assert.equal(s.intern(mk(2), fnv1a(mk(2)), () => assert.fail('no decode on a hit'), TAG_LOCAL), ids[2]);
 });
 
 // ---- Decoded objects rebuilt on demand ----

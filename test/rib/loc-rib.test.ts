@@ -346,3 +346,36 @@ test('loc-rib: explain names why each path lost', () => {
   assert.equal(loc.firstPath(s), e.best);
   for (const id of [x1, x2, x3]) store.unref(id);
 });
+
+test('loc-rib: ADD-PATH ids arrive after thousands of id-0 paths (lazy id array) and survive pool growth', () => {
+  const { loc, p1, p2, in1, in2, store } = setup();
+  const a1 = store.internAttributes(pa({ path: [65001] }), 0);
+  const a2 = store.internAttributes(pa({ path: [65002, 7], nh: 2 }), 0);
+  const before = loc.byteSize;
+  for (let i = 0; i < 3000; i++) in1.announceV4(v4('10.0.0.0') + i * 256, 24, 0, a1);
+  const noIds = loc.byteSize - before;
+  // Now a peer with ids 7 and 9 on the first 3000 prefixes; the pool grows past 3000 paths.
+  for (let i = 0; i < 3000; i++) {
+    in2.announceV4(v4('10.0.0.0') + i * 256, 24, 7, a2);
+    in2.announceV4(v4('10.0.0.0') + i * 256, 24, 9, a2);
+  }
+  for (let i = 0; i < 3000; i += 97) {
+    const s = loc.v4!.find(v4('10.0.0.0') + i * 256, 24);
+    assert.equal(loc.pathId(loc.findPath(s, p1, 0)), 0);
+    assert.equal(loc.pathId(loc.findPath(s, p2, 7)), 7);
+    assert.equal(loc.pathId(loc.findPath(s, p2, 9)), 9);
+    assert.equal(loc.findPath(s, p2, 0), -1, 'id 0 of p2 was never announced');
+    assert.equal(loc.pathPeer(loc.best(s)), p1, 'the shorter AS path stays best');
+  }
+  assert.equal(loc.pathCount, 9000);
+  // Withdrawing id 7 leaves 9; a freed entry reused for an id-0 path reads 0.
+  in2.withdrawV4(v4('10.0.0.0'), 24, 7);
+  const s0 = loc.v4!.find(v4('10.0.0.0'), 24);
+  assert.equal(loc.findPath(s0, p2, 7), -1);
+  assert.equal(loc.pathId(loc.findPath(s0, p2, 9)), 9);
+  in1.announceV4(v4('11.0.0.0'), 24, 0, a1);
+  const s1 = loc.v4!.find(v4('11.0.0.0'), 24);
+  assert.equal(loc.pathId(loc.findPath(s1, p1, 0)), 0);
+  // Without ADD-PATH the pool costs 10 bytes a path: no id array was made.
+  assert.ok(noIds < 3000 * 14 + 64 * 1024, `id-0 paths cost ${noIds} bytes`);
+});
