@@ -134,7 +134,21 @@ export interface NeighborFamily {
   readonly installed: number;
   /** Prefixes in the Adj-RIB-Out. */
   readonly advertised: number;
+  /** Accepted prefixes kept from before the peer restarted (graceful restart helper), not re-learned yet. */
+  readonly stale: number;
   readonly prefixLimit: PrefixLimitState | null;
+}
+
+/** Graceful restart, helper role, for one neighbour (RFC 4724 §4.2). */
+export interface GracefulRestartState {
+  /**
+   * `none`; `restarting`: the session went down gracefully and its routes are kept until
+   * it returns (restart timer); `waiting`: it returned, stale routes go at its End-of-RIB
+   * or when the stale-path timer fires.
+   */
+  readonly phase: 'none' | 'restarting' | 'waiting';
+  /** Seconds until the running timer drops the stale routes; null when none runs. */
+  readonly expiresIn: number | null;
 }
 
 export interface Capability {
@@ -181,6 +195,7 @@ export interface NeighborInfo {
   readonly capabilities: readonly Capability[];
   /** Configured families, in afi order. */
   readonly families: readonly NeighborFamily[];
+  readonly gracefulRestart: GracefulRestartState;
   readonly messages: { readonly sent: MessageCounts; readonly received: MessageCounts };
 }
 

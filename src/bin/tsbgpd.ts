@@ -17,11 +17,24 @@ import type { ConfigSource } from '../config/source.js';
 import { Metrics, startMetricsServer, type MetricsServer } from '../observability/metrics.js';
 import { createLogger, LOG_FORMATS, LOG_LEVELS, subsystemLogger, type LogFormat, type LogLevel } from '../observability/log.js';
 import { netlinkUnavailable } from '../fib/kernel.js';
-import { EventRecorder } from '../k8s/events.js';
-import { apiRequester } from '../k8s/http.js';
-import { loadKubeConfig } from '../k8s/kubeconfig.js';
-import { KubernetesSource } from '../k8s/source.js';
-import { StatusWriter } from '../k8s/status.js';
+import type { EventRecorder } from '../k8s/events.js';
+import type { KubernetesSource } from '../k8s/source.js';
+import type { StatusWriter } from '../k8s/status.js';
+
+/**
+ * The Kubernetes modules load only in Kubernetes mode: the client library costs ~60 MB of
+ * heap at import, which a file-configured node should not pay.
+ */
+async function loadKubernetesModules() {
+  const [events, http, kubeconfig, source, status] = await Promise.all([
+    import('../k8s/events.js'),
+    import('../k8s/http.js'),
+    import('../k8s/kubeconfig.js'),
+    import('../k8s/source.js'),
+    import('../k8s/status.js'),
+  ]);
+  return { ...events, ...http, ...kubeconfig, ...source, ...status };
+}
 
 interface Opts {
   source: 'file' | 'kubernetes';
@@ -75,8 +88,10 @@ async function main(): Promise<void> {
 
   let source: ConfigSource;
   let k8s: KubernetesSource | undefined;
-  let kc: ReturnType<typeof loadKubeConfig> | undefined;
-  if (o.source === 'kubernetes') {
+  const kube = o.source === 'kubernetes' ? await loadKubernetesModules() : undefined;
+  let kc: ReturnType<NonNullable<typeof kube>['loadKubeConfig']> | undefined;
+  if (kube !== undefined) {
+    const { loadKubeConfig, KubernetesSource } = kube;
     const klog = subsystemLogger(log, 'kubernetes');
     kc = loadKubeConfig(o.kubeconfig);
     k8s = new KubernetesSource(kc, {
@@ -106,7 +121,8 @@ async function main(): Promise<void> {
   }
   let status: StatusWriter | undefined;
   let events: EventRecorder | undefined;
-  if (k8s !== undefined && kc !== undefined && o.status) {
+  if (kube !== undefined && k8s !== undefined && kc !== undefined && o.status) {
+    const { apiRequester, StatusWriter, EventRecorder } = kube;
     const slog = subsystemLogger(log, 'status');
     const request = apiRequester(kc);
     const nodeUid = () => k8s.nodeUid();
@@ -137,7 +153,13 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    dlog.info({ signal }, 'stopping: sessions closed with Cease, our kernel routes removed');
+    const keep = [...daemon.instances.values()].some((rt) => rt.gracefulRestartEnabled);
+    dlog.info(
+      { signal, keepRoutes: keep },
+      keep
+        ? 'stopping: graceful restart, kernel routes kept, sessions closed so peers keep our routes'
+        : 'stopping: sessions closed with Cease, our kernel routes removed',
+    );
     status?.stop();
     events?.detach();
     await source.close();

@@ -105,6 +105,16 @@ function lastErrorText(n: NeighborInfo): string | undefined {
   return `${e.text} (${dir}${formatDuration(e.age)} ago)${msg}`;
 }
 
+/** Helper-role state while a peer restarts: what is kept and for how long. */
+function gracefulRestartText(n: NeighborInfo): string | undefined {
+  const g = n.gracefulRestart;
+  if (g.phase === 'none') return undefined;
+  const stale = n.families.reduce((sum, f) => sum + f.stale, 0);
+  const when = g.expiresIn === null ? '' : `, dropped in ${g.expiresIn} s unless re-learned`;
+  const what = g.phase === 'restarting' ? 'peer restarting' : 'peer back, waiting for its End-of-RIB';
+  return `${what}: ${stale} stale prefix${stale === 1 ? '' : 'es'} kept${when}`;
+}
+
 /** Everything about one neighbour, in the spirit of `gobgp neighbor ADDR`. */
 export function renderNeighborDetail(n: NeighborInfo): string {
   const lines: string[] = [];
@@ -119,6 +129,8 @@ export function renderNeighborDetail(n: NeighborInfo): string {
   lines.push(`  Configured hold time is ${t.holdTime}, keepalive interval is ${t.keepalive} seconds, connect retry ${t.connectRetry} seconds`);
   const err = lastErrorText(n);
   if (err !== undefined) lines.push(`  Last error: ${err}`);
+  const gr = gracefulRestartText(n);
+  if (gr !== undefined) lines.push(`  Graceful restart: ${gr}`);
   if (n.capabilities.length > 0) {
     lines.push('  Capabilities:');
     const w = Math.max(...n.capabilities.map((c) => c.name.length));

@@ -159,6 +159,12 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     rt.on('prefixLimit', (p, afi, kind, count, max) =>
       this.log.warn({ instance: inst.name, neighbor: p.neighbor.address, afi, kind, count, max }, 'prefix limit'),
     );
+    rt.on('stale', (p, afi, event, count) =>
+      this.log.info({ instance: inst.name, neighbor: p.neighbor.address, afi, event, count }, 'graceful restart: stale routes'),
+    );
+    rt.on('restartComplete', (reason) =>
+      this.log.info({ instance: inst.name, reason }, 'graceful restart: start-up window over, adopted kernel routes not re-learned are removed'),
+    );
     await rt.start();
     this.instances.set(inst.name, rt);
     this.emit('instance', rt, true);

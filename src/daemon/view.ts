@@ -491,6 +491,7 @@ export class DaemonApiView implements DaemonView {
     const cfg = rp.config;
     const lp = rt.learner.peer(n);
     const counts = this.installedCounts(rt);
+    const gr = rt.learner.helperStatus(n);
     const families: NeighborFamily[] = cfg.families
       .map((f) => {
         const afi = AFI_NUMBER[f.afi];
@@ -518,6 +519,7 @@ export class DaemonApiView implements DaemonView {
           accepted: fs?.adjIn.count ?? 0,
           installed: lp ? (counts.peer.get(lp.index)?.get(afi) ?? 0) : 0,
           advertised,
+          stale: gr.stale.find((x) => x.afi === afi)?.count ?? 0,
           prefixLimit,
         };
       })
@@ -547,6 +549,10 @@ export class DaemonApiView implements DaemonView {
       },
       capabilities: capabilityList(peer.options.session.capabilities, neg?.peerCapabilities),
       families,
+      gracefulRestart: {
+        phase: gr.phase,
+        expiresIn: gr.deadline === undefined ? null : Math.max(0, Math.ceil((gr.deadline - Date.now()) / 1000)),
+      },
       messages: {
         sent: messageCounts(peer.sentByType, peer.counters.messagesOut),
         received: messageCounts(peer.receivedByType, peer.counters.messagesIn),

@@ -14,7 +14,7 @@ export function counts(update: number, keepalive: number): MessageCounts {
 }
 
 export function family(afi: 'ipv4' | 'ipv6', received: number, accepted: number, installed: number, advertised: number, extra: Partial<NeighborFamily> = {}): NeighborFamily {
-  return { afi, safi: 'unicast', negotiated: true, received, accepted, installed, advertised, prefixLimit: null, ...extra };
+  return { afi, safi: 'unicast', negotiated: true, received, accepted, installed, advertised, stale: 0, prefixLimit: null, ...extra };
 }
 
 export function neighbor(over: Partial<NeighborInfo> & Pick<NeighborInfo, 'address'>): NeighborInfo {
@@ -40,6 +40,7 @@ export function neighbor(over: Partial<NeighborInfo> & Pick<NeighborInfo, 'addre
       { name: '4-octet-as', advertised: true, received: false },
     ],
     families: [family('ipv4', 2, 2, 2, 1)],
+    gracefulRestart: { phase: 'none', expiresIn: null },
     messages: { sent: counts(3, 10), received: counts(5, 11) },
     ...over,
   };

@@ -261,3 +261,17 @@ test('events, one line each (reloads list their errors)', () => {
     ),
   );
 });
+
+test('renderNeighborDetail: a restarting peer (graceful restart helper) shows its stale routes and the time left', () => {
+  const n = neighbor({
+    address: '10.0.255.3',
+    state: 'Active',
+    uptime: null,
+    downtime: 12,
+    gracefulRestart: { phase: 'restarting', expiresIn: 108 },
+    families: [family('ipv4', 0, 40, 40, 1, { stale: 40, negotiated: false })],
+  });
+  const out = renderNeighborDetail(n);
+  assert.match(out, /Graceful restart: peer restarting: 40 stale prefixes kept, dropped in 108 s unless re-learned/);
+  assert.doesNotMatch(renderNeighborDetail(neighbor({ address: '10.0.255.4' })), /Graceful restart/);
+});

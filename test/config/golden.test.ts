@@ -87,6 +87,7 @@ test('BGPv2 ClusterConfig + PeerConfig + Advertisements + Override + Node + Serv
   const importPolicy: ImportPolicy = {
     defaultAction: 'Reject',
     allowDefaultRoute: false,
+    softReconfiguration: false,
     rules: [
       {
         name: 'fabric',
@@ -225,6 +226,7 @@ test('route learning on a node in two routing domains (v1 + tsbgp extension fiel
             importPolicy: {
               defaultAction: 'Reject',
               allowDefaultRoute: false,
+              softReconfiguration: false,
               rules: [
                 {
                   name: 'domain-a-prefixes',
@@ -256,6 +258,7 @@ test('route learning on a node in two routing domains (v1 + tsbgp extension fiel
             importPolicy: {
               defaultAction: 'Accept',
               allowDefaultRoute: true,
+              softReconfiguration: false,
               rules: [
                 {
                   name: 'rule-0',

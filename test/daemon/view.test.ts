@@ -179,6 +179,7 @@ test('neighbors: sorted, states, counts per family, timers, capabilities, messag
   assert.equal(a.downtime, null);
   assert.equal(a.establishedCount, 1);
   assert.equal(a.lastError, null);
+  assert.deepEqual(a.gracefulRestart, { phase: 'none', expiresIn: null });
   // keepalive: min(configured 3, hold/3 = 3) (RFC 4271 §10).
   assert.deepEqual(a.timers, { holdTime: 9, keepalive: 3, connectRetry: 1, negotiatedHoldTime: 9, negotiatedKeepalive: 3 });
   assert.deepEqual(a.families, [
@@ -190,6 +191,7 @@ test('neighbors: sorted, states, counts per family, timers, capabilities, messag
       accepted: 2,
       installed: 2,
       advertised: 1, // the pod CIDR
+      stale: 0,
       // 3 received ≥ 75 % of 4: the warning holds.
       prefixLimit: { max: 4, warningThresholdPercent: 75, warning: true, overflow: false, restartIn: null },
     },
