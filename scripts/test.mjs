@@ -10,7 +10,7 @@ import { join } from 'node:path';
 const args = process.argv.slice(2);
 const unit = args.includes('--unit');
 const paths = args.filter((a) => !a.startsWith('--'));
-const SLOW = ['interop', 'e2e', 'bench'];
+const SLOW = ['interop', 'e2e', 'bench', 'fault'];
 
 function collect(dir, out) {
   for (const name of readdirSync(dir).sort()) {
