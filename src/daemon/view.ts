@@ -327,6 +327,8 @@ interface PeerRef {
 
 interface InstalledCounts {
   readonly at: number;
+  /** How long the counts are reused (longer for big tables, whose walk is costly). */
+  ttl: number;
   /** By AFI number. */
   readonly family: Map<number, number>;
   /** Learner peer index → AFI number → count. */
@@ -422,16 +424,13 @@ export class DaemonApiView implements DaemonView {
   private installedCounts(rt: InstanceRuntime): InstalledCounts {
     const now = performance.now();
     const cached = this.installed.get(rt);
-    if (cached && now - cached.at < INSTALLED_TTL_MS) return cached;
+    if (cached && now - cached.at < cached.ttl) return cached;
     const family = new Map<number, number>();
     const peer = new Map<number, Map<number, number>>();
-    const result: InstalledCounts = { at: now, family, peer };
+    const result: InstalledCounts = { at: now, ttl: INSTALLED_TTL_MS, family, peer };
     this.installed.set(rt, result);
     const fib = rt.fib;
     if (!fib) return result;
-    const bump = (m: Map<number, number>, k: number, by: number): void => {
-      m.set(k, (m.get(k) ?? 0) + by);
-    };
     const stats = fib.stats();
     // Clean: every best-path change was handed over and answered, none refused.
     const clean = stats.pending === 0 && stats.failed === 0 && stats.conflicts === 0 && (rt.fibWriter?.idle ?? true);
@@ -440,8 +439,12 @@ export class DaemonApiView implements DaemonView {
     for (const loc of [rib.v4, rib.v6]) candidates += loc.bestCount;
     const exact = candidates <= EXACT_INSTALLED_LIMIT;
     const share = exact || clean || candidates === 0 ? 1 : Math.min(1, stats.installed / candidates);
+    // Counters in a typed array indexed by peer (a full table walks 1M slots here).
+    let perPeer = new Int32Array(64);
     for (const loc of [rib.v4, rib.v6]) {
       const t = loc.table;
+      let total = 0;
+      perPeer.fill(0);
       for (let s = t.nextLive(0); s >= 0; s = t.nextLive(s + 1)) {
         const k = loc.multipathCount(s);
         if (k === 0) continue;
@@ -450,16 +453,28 @@ export class DaemonApiView implements DaemonView {
           const rs = fib.route(prefixText(loc, s));
           if (!rs || rs.installed === null || rs.flags.includes('conflict')) continue;
         }
-        bump(family, loc.afi, 1);
+        total++;
         let p = loc.firstPath(s);
         for (let i = 0; i < k && p >= 0; i++, p = loc.nextPath(p)) {
           const idx = loc.pathPeer(p);
-          let m = peer.get(idx);
-          if (!m) peer.set(idx, (m = new Map()));
-          bump(m, loc.afi, 1);
+          if (idx >= perPeer.length) {
+            const grown = new Int32Array(Math.max(idx + 1, perPeer.length * 2));
+            grown.set(perPeer);
+            perPeer = grown;
+          }
+          perPeer[idx]!++;
         }
       }
+      if (total > 0) family.set(loc.afi, total);
+      for (let idx = 0; idx < perPeer.length; idx++) {
+        if (perPeer[idx] === 0) continue;
+        let m = peer.get(idx);
+        if (!m) peer.set(idx, (m = new Map()));
+        m.set(loc.afi, perPeer[idx]!);
+      }
     }
+    // A walk of a full table costs tens of ms: keep it under ~5 % of the time.
+    result.ttl = Math.max(INSTALLED_TTL_MS, 20 * (performance.now() - now));
     if (share < 1) {
       for (const [k, v] of family) family.set(k, Math.round(v * share));
       for (const m of peer.values()) for (const [k, v] of m) m.set(k, Math.round(v * share));
