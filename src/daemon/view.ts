@@ -837,9 +837,17 @@ export class DaemonApiView implements DaemonView {
       const loc = rt.learner.rib.family(AFI_NUMBER[afiName]);
       for (const s of slotsInOrder(loc)) {
         const bestAttr = loc.bestAttr(s);
-        if (bestAttr < 0 || loc.nextHopOf(bestAttr) === NEXTHOP_SELF) continue;
-        const k = ri.maxPaths > 1 ? loc.multipath(s, multi) : 1;
-        if (k === 1) multi[0] = loc.best(s);
+        let k: number;
+        if (bestAttr < 0) {
+          // Paths but no best: none is eligible, their next hops do not resolve (decision step 0).
+          k = 0;
+          for (let p = loc.firstPath(s); p >= 0 && k < multi.length; p = loc.nextPath(p)) multi[k++] = p;
+          if (k === 0) continue;
+        } else {
+          if (loc.nextHopOf(bestAttr) === NEXTHOP_SELF) continue;
+          k = ri.maxPaths > 1 ? loc.multipath(s, multi) : 1;
+          if (k === 1) multi[0] = loc.best(s);
+        }
         const gateways: string[] = [];
         for (let i = 0; i < k; i++) {
           const gw = nextHopText(loc, loc.pathAttr(multi[i]!));

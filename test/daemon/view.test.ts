@@ -311,11 +311,18 @@ test('adjRibIn: the neighbour\'s accepted routes; adjRibOut: what we send it, as
 });
 
 test('fib: best paths with their next hops and status, as the (simulated) kernel has them', async () => {
-  const routes: FibRoute[] = await fibAll();
-  assert.deepEqual(routes.map((r) => [r.prefix, r.status]), [
+  const all: FibRoute[] = await fibAll();
+  assert.deepEqual(all.map((r) => [r.prefix, r.status]), [
     ['192.168.1.0/24', 'installed'],
     ['192.168.2.0/24', 'installed'],
+    ['192.168.9.0/24', 'unresolved-nexthop'],
   ]);
+  // A prefix whose only path is not eligible is listed, with the next hop that does not resolve.
+  const unresolved = all[2]!;
+  assert.deepEqual(unresolved.nexthops, [{ gateway: '203.0.113.1', dev: null, weight: 1 }]);
+  assert.equal(unresolved.kernel, null);
+  assert.deepEqual((await fibAll({ status: 'unresolved-nexthop' })).map((r) => r.prefix), ['192.168.9.0/24']);
+  const routes = all.slice(0, 2);
   const kernel = await kernelRoutes();
   for (const r of routes) {
     assert.equal(r.instance, INSTANCE);
@@ -339,8 +346,8 @@ test('fib: best paths with their next hops and status, as the (simulated) kernel
 
   // Compared with the kernel's table (a dump): the same rows, the kernel side read from it.
   const compared = await fibAll({ kernel: true });
-  assert.deepEqual(compared.map((r) => [r.prefix, r.status]), routes.map((r) => [r.prefix, r.status]));
-  for (const r of compared) {
+  assert.deepEqual(compared.map((r) => [r.prefix, r.status]), all.map((r) => [r.prefix, r.status]));
+  for (const r of compared.slice(0, 2)) {
     const k = kernel.find((x) => x.dst === r.prefix)!;
     assert.deepEqual(r.kernel, {
       protocol: 186,
@@ -467,7 +474,7 @@ test('events: shutdown and enable give admin and peer-state events; the RIB and 
     assert.equal(only.best, true);
     await runtime().settled();
     await waitFor(async () => {
-      const f = await fibAll();
+      const f = (await fibAll()).filter((r) => r.status !== 'unresolved-nexthop');
       return f.length === 1 && f[0]!.nexthops[0]!.gateway === '127.0.0.3' && f[0]!.status === 'installed';
     }, 5000);
     assert.equal(neighbor('127.0.0.2').families[0]!.accepted, 0);
