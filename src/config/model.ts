@@ -147,6 +147,8 @@ export interface Peer {
   readonly md5Password: SecretValue | undefined;
   /** IP TTL for eBGP sessions (1 = directly connected); ignored for iBGP. */
   readonly ebgpMultihopTtl: number;
+  /** GTSM (RFC 5082): TTL 255 out, at most this many hops in; undefined = off. */
+  readonly ttlSecurityHops?: number;
   readonly timers: Timers;
   readonly gracefulRestart: GracefulRestart;
   readonly families: readonly Family[];

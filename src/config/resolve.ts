@@ -178,6 +178,10 @@ class Resolver {
         this.diag(ext, ['spec', field], 'ExtensionConflict', `${target.ref} already sets ${field} itself (inline extension field); set it in one place only`);
       if (spec.prefixLimit !== undefined && t.prefixLimit !== undefined) conflict('prefixLimit');
       if (spec.importPolicy !== undefined && t.importPolicy !== undefined) conflict('importPolicy');
+      if (spec.ttlSecurityHops !== undefined && t.ttlSecurityHops !== undefined) conflict('ttlSecurityHops');
+      if (spec.ttlSecurityHops !== undefined && t.ebgpMultihop > 1) {
+        this.diag(ext, ['spec', 'ttlSecurityHops'], 'InvalidValue', `ttlSecurityHops and ${target.ref} ebgpMultihop ${t.ebgpMultihop} exclude each other (GTSM always sends with TTL 255)`);
+      }
       let families = t.families;
       if (spec.families !== undefined) {
         // No families written = Cilium's defaults (ipv4 and ipv6 unicast), which the extension may limit.
@@ -202,6 +206,7 @@ class Resolver {
           ...t,
           prefixLimit: t.prefixLimit ?? spec.prefixLimit,
           importPolicy: t.importPolicy ?? spec.importPolicy,
+          ttlSecurityHops: t.ttlSecurityHops ?? spec.ttlSecurityHops,
           families,
         },
       };
@@ -304,6 +309,26 @@ class Resolver {
       return { nodeName: node.name, api: 'none', instances: [] };
     }
     return { nodeName: node.name, api: 'v2', instances: this.#sortInstances(this.#buildV2(clusterConfigs)) };
+  }
+
+  /** routeInstall kernel keys (table/protocol/metric) taken, by the instance that took them. */
+  readonly #installKeys = new Map<string, string>();
+
+  /**
+   * Two instances installing into one kernel key would each delete the other's routes as
+   * stale: refused, naming the instance that holds the key.
+   */
+  #claimInstallKey(inst: Instance, anchor: Anchor, path: readonly PathSegment[]): void {
+    const ri = inst.routeInstall;
+    if (!ri.enabled) return;
+    const key = `${ri.table}/${ri.protocol}/${ri.metric}`;
+    const holder = this.#installKeys.get(key);
+    if (holder === undefined) {
+      this.#installKeys.set(key, inst.name);
+      return;
+    }
+    this.diag(anchor, [...path, 'routeInstall'], 'RouteInstallConflict',
+      `instance "${inst.name}" would install routes with the same table ${ri.table}, protocol ${ri.protocol} and metric ${ri.metric} as instance "${holder}", and each would delete the other's routes; give one of them another table, protocol or metric, or routeInstall: {enabled: false}`);
   }
 
   #sortInstances(list: Instance[]): Instance[] {
@@ -409,7 +434,7 @@ class Resolver {
         peers.push(peer);
         this.#v1Advertise(vr, n, peer, collector, policy, npath);
       });
-      out.push({
+      const instance: Instance = {
         name,
         localAsn: vr.localASN,
         routerId,
@@ -419,7 +444,9 @@ class Resolver {
         peers: peers.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
         advertisements: collector.build(),
         origin: `CiliumBGPPeeringPolicy/${policy.name}`,
-      });
+      };
+      this.#claimInstallKey(instance, policy, path);
+      out.push(instance);
     });
     return out;
   }
@@ -440,6 +467,7 @@ class Resolver {
       authSecretRef: n.authSecretRef,
       md5Password: this.#password(n.authSecretRef, anchor, [...path, 'authSecretRef']),
       ebgpMultihopTtl: n.eBGPMultihopTTL,
+      ...(n.ttlSecurityHops !== undefined ? { ttlSecurityHops: n.ttlSecurityHops } : {}),
       timers: {
         connectRetry: n.connectRetryTimeSeconds,
         holdTime: n.holdTimeSeconds,
@@ -521,7 +549,9 @@ class Resolver {
           return;
         }
         const instance = this.#v2Instance(c, inst, path);
-        if (instance !== undefined) out.push(instance);
+        if (instance === undefined) return;
+        this.#claimInstallKey(instance, c, path);
+        out.push(instance);
       });
     }
     const ovr = this.#cat.overrides.get(this.#node.name);
@@ -619,6 +649,7 @@ class Resolver {
       authSecretRef: spec.authSecretRef,
       md5Password: this.#password(spec.authSecretRef, anchor, pc !== undefined ? ['spec', 'authSecretRef'] : ppath),
       ebgpMultihopTtl: spec.ebgpMultihop,
+      ...(spec.ttlSecurityHops !== undefined ? { ttlSecurityHops: spec.ttlSecurityHops } : {}),
       timers: {
         connectRetry: spec.timers?.connectRetryTimeSeconds ?? DEFAULTS.connectRetryTimeSeconds,
         holdTime: hold,

@@ -117,6 +117,7 @@ const peeringPolicySpec = (): Schema =>
             ),
             prefixLimit: prefixLimitSchema(),
             importPolicy: importPolicySchema(),
+            ttlSecurityHops: int(1, 254),
           }, ['peerAddress', 'peerASN']),
           { minItems: 1 },
         ),
@@ -165,6 +166,7 @@ const peerConfigSpec = (): Schema =>
     families: arr(family(true)),
     prefixLimit: prefixLimitSchema(),
     importPolicy: importPolicySchema(),
+    ttlSecurityHops: int(1, 254),
   });
 
 const advertisementSpec = (): Schema =>
@@ -201,6 +203,7 @@ const peerConfigExtensionSpec = (): Schema =>
     peerConfigRef: obj({ name: str({ minLength: 1 }) }, ['name']),
     prefixLimit: prefixLimitSchema(),
     importPolicy: importPolicySchema(),
+    ttlSecurityHops: int(1, 254),
     families: arr(obj({ afi: enumOf(AFIS), safi: enumOf(SAFIS), prefixLimit: prefixLimitSchema() }, ['afi', 'safi', 'prefixLimit'])),
   }, ['peerConfigRef']);
 

@@ -577,3 +577,41 @@ test('several errors in one file are all reported, in source order', () => {
     ],
   );
 });
+
+test('ttlSecurityHops: GTSM on a neighbour reaches the model; with a multihop TTL it is refused', () => {
+  const ok = load(policy(['ttlSecurityHops: 2']));
+  assert.deepEqual(ok.errors, []);
+  assert.equal(ok.config?.instances[0]?.peers[0]?.ttlSecurityHops, 2);
+  assert.equal(load(policy()).config?.instances[0]?.peers[0]?.ttlSecurityHops, undefined, 'off unless written');
+  expectOneError(policy(['eBGPMultihopTTL: 3', 'ttlSecurityHops: 3']), {
+    code: 'InvalidValue',
+    path: `${N}.ttlSecurityHops`,
+    message: 'ttlSecurityHops and eBGPMultihopTTL > 1 exclude each other (GTSM always sends with TTL 255); use ttlSecurityHops: 3 alone',
+    at: 'ttlSecurityHops',
+  });
+  expectOneError(policy(['ttlSecurityHops: 255']), {
+    code: 'InvalidValue',
+    path: `${N}.ttlSecurityHops`,
+    message: 'expected a hop count from 1 to 254, found 255',
+    at: 'ttlSecurityHops',
+  });
+});
+
+test('error: two instances installing into the same kernel key (table, protocol, metric)', () => {
+  const two = (second: string[]) =>
+    policy([], [], []).replace(
+      '  virtualRouters:\n',
+      ['  virtualRouters:', '  - localASN: 65002', ...second.map((l) => `    ${l}`), '    neighbors:', '    - peerAddress: 10.0.0.2/32', '      peerASN: 65000', ''].join('\n'),
+    );
+  const yaml = two([]);
+  const r = load(yaml);
+  assert.equal(r.config, undefined);
+  assert.equal(r.errors.length, 1, r.errors.map(formatDiagnostic).join('\n'));
+  const d = r.errors[0]!;
+  assert.equal(d.code, 'RouteInstallConflict');
+  assert.equal(d.path, 'spec.virtualRouters[1].routeInstall');
+  assert.match(d.message, /instance "vr-65001" would install routes with the same table 254, protocol 186 and metric 20 as instance "vr-65002"/);
+  // Another metric, or no installation, and both instances load.
+  assert.deepEqual(load(two(['routeInstall: {metric: 30}'])).errors, []);
+  assert.deepEqual(load(two(['routeInstall: {enabled: false}'])).errors, []);
+});

@@ -8,7 +8,7 @@ import {
 import {
   checkKeepAlive, connectRetry, familyV1, gracefulRestart, holdTime, keepAlive, SERVICE_ADDRESS_TYPES,
 } from './bgp-common.js';
-import { importPolicy, prefixLimit, routeInstall } from './extensions.js';
+import { checkTtlSecurity, importPolicy, prefixLimit, routeInstall, ttlSecurityHops } from './extensions.js';
 
 export const PATH_ATTRIBUTE_SELECTOR_TYPES = ['PodCIDR', 'CiliumLoadBalancerIPPool', 'CiliumPodIPPool'] as const;
 
@@ -37,8 +37,10 @@ const neighbor = () =>
     // tsbgp extension
     prefixLimit: prefixLimit().optional(),
     importPolicy: importPolicy().optional(),
+    ttlSecurityHops: ttlSecurityHops().optional(),
   }).superRefine((n, ctx) => {
     checkKeepAlive(ctx, n.holdTimeSeconds, n.keepAliveTimeSeconds, ['keepAliveTimeSeconds'], 'holdTimeSeconds');
+    checkTtlSecurity(ctx, n.ttlSecurityHops, n.eBGPMultihopTTL, 'eBGPMultihopTTL');
   });
 
 const virtualRouter = () =>

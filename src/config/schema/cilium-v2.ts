@@ -11,7 +11,7 @@ import {
 import {
   afi, checkKeepAlive, connectRetry, gracefulRestart, holdTime, keepAlive, safi, SERVICE_ADDRESS_TYPES,
 } from './bgp-common.js';
-import { importPolicy, prefixLimit, routeInstall } from './extensions.js';
+import { checkTtlSecurity, importPolicy, prefixLimit, routeInstall, ttlSecurityHops } from './extensions.js';
 
 const name255 = () =>
   nonEmptyStr().refine((s) => s.length <= 255, { message: 'expected a name of at most 255 characters' });
@@ -123,7 +123,10 @@ export const peerConfig = () =>
       // tsbgp extension
       prefixLimit: prefixLimit().optional(),
       importPolicy: importPolicy().optional(),
-    }).default({}),
+      ttlSecurityHops: ttlSecurityHops().optional(),
+    })
+      .superRefine((s, ctx) => checkTtlSecurity(ctx, s.ttlSecurityHops, s.ebgpMultihop, 'ebgpMultihop'))
+      .default({}),
     status: z.unknown(),
   });
 

@@ -86,6 +86,22 @@ const rule = () =>
     }
   });
 
+/**
+ * GTSM needs TTL 255 on every packet, so it cannot be combined with a multihop TTL
+ * (FRR refuses the pair too); the extension kind gets the same check in resolve.
+ */
+export function checkTtlSecurity(ctx: z.RefinementCtx, hops: number | undefined, multihopTtl: number, multihopField: string): void {
+  if (hops === undefined || multihopTtl <= 1) return;
+  ctx.addIssue({
+    code: z.ZodIssueCode.custom,
+    path: ['ttlSecurityHops'],
+    message: `ttlSecurityHops and ${multihopField} > 1 exclude each other (GTSM always sends with TTL 255); use ttlSecurityHops: ${multihopTtl} alone`,
+  });
+}
+
+/** GTSM (RFC 5082): send with TTL 255, accept only packets from at most this many hops away. */
+export const ttlSecurityHops = () => intIn(1, 254, 'a hop count');
+
 export const importPolicy = () =>
   obj({
     defaultAction: oneOf(ACTIONS).default('Reject'),

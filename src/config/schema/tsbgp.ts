@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { bool, list, metadata, nonEmptyStr, obj } from './common.js';
 import { afi, safi } from './bgp-common.js';
-import { importPolicy, prefixLimit, routeInstall } from './extensions.js';
+import { importPolicy, prefixLimit, routeInstall, ttlSecurityHops } from './extensions.js';
 
 export const TSBGP_API_VERSION = 'tsbgp.io/v1alpha1';
 
@@ -18,6 +18,7 @@ export const peerConfigExtension = () =>
       peerConfigRef: obj({ name: nonEmptyStr() }),
       prefixLimit: prefixLimit().optional(),
       importPolicy: importPolicy().optional(),
+      ttlSecurityHops: ttlSecurityHops().optional(),
       families: list(obj({ afi: afi(), safi: safi(), prefixLimit: prefixLimit() })).optional(),
     }),
     status: z.unknown(),
