@@ -5,12 +5,13 @@
  * an instance-level change (ASN, router ID, listen port, route install) rebuilds it.
  */
 import { EventEmitter } from 'node:events';
+import { isDeepStrictEqual } from 'node:util';
 import { AFI_NUMBER, type Advertisement, type Instance, type Peer as PeerConfig, type PrefixLimit } from '../config/model.js';
 import type { ChangeEffect } from '../config/diff.js';
 import { ImportGuards } from '../policy/guards.js';
 import { bgpIdFromString } from '../wire/open.js';
 import { encodeRouteRefresh } from '../wire/route-refresh.js';
-import { Afi, Safi } from '../wire/iana.js';
+import { Afi, CeaseSubcode, Safi } from '../wire/iana.js';
 import type { FibBackend } from '../fib/backend.js';
 import type { DownReason, FsmStateName } from '../session/fsm.js';
 import { Speaker, type LocalRouteSpec, type Neighbor, type NeighborOptions } from './speaker.js';
@@ -28,7 +29,18 @@ export interface InstanceEvents {
    * End-of-RIB, or the restart time passed); adopted kernel routes not re-learned go.
    */
   restartComplete: [reason: 'end-of-rib' | 'timer'];
+  /**
+   * How an import-policy change (or a soft reset in) reached the routes already
+   * received: re-evaluated from the pre-policy copies, a route refresh asked for, the
+   * session reset (Cease/Other Configuration Change: no route refresh, no copies), or
+   * nothing to do. `why` is for the log.
+   */
+  inboundPolicy: [neighbor: Neighbor, action: InboundPolicyAction, why: string];
+  /** Soft reconfiguration: a re-evaluation from the copies finished for one family. */
+  reevaluated: [peer: LearnerPeer, afi: number, accepted: number, rejected: number];
 }
+
+export type InboundPolicyAction = 'reevaluated' | 'route-refresh' | 'session-reset' | 'none';
 
 /** Builds the FIB backend for an instance's routeInstall settings (kernel or memory). */
 export type FibFactory = (ri: Instance['routeInstall']) => FibBackend;
@@ -81,6 +93,7 @@ export class InstanceRuntime extends EventEmitter<InstanceEvents> {
         prefixLimitExceeded: (p, afi, count, max) => this.emit('prefixLimit', p, afi, 'overflow', count, max),
         stale: (p, afi, event, count) => this.emit('stale', p, afi, event, count),
         routesChanged: () => this.fibSync?.schedule(),
+        reevaluated: (p, afi, accepted, rejected) => this.emit('reevaluated', p, afi, accepted, rejected),
       },
     );
     this.speaker = new Speaker(
@@ -99,6 +112,9 @@ export class InstanceRuntime extends EventEmitter<InstanceEvents> {
       this.emit('down', n, reason);
     });
     this.speaker.on('established', (n, neg) => {
+      // The session's local address is known now: link-local next hops of this peer
+      // resolve through its interface.
+      if (this.fibSync?.resolveNextHops()) this.fibSync.schedule();
       if (this.startup) {
         this.eorPending.set(n, { families: new Set(neg.families.map((f) => f.afi)), graceful: neg.gracefulRestart, at: performance.now() });
       }
@@ -111,6 +127,7 @@ export class InstanceRuntime extends EventEmitter<InstanceEvents> {
     if (this.fib) {
       await this.fib.start();
       this.fibSync = new FibSync(this.learner.rib, this.fib, this.config.routeInstall.maxPaths);
+      this.fibSync.sessionAddress = (index) => this.learner.peerAt(index)?.neighbor.peer.localAddress;
       this.fib.on('address', this.onFibAddress);
       this.fib.on('link', this.onFibAddress);
     }
@@ -194,26 +211,94 @@ export class InstanceRuntime extends EventEmitter<InstanceEvents> {
         this.removePeer(name);
         this.addPeer(cfg);
         return;
-      case 'soft-reset-in':
+      case 'soft-reset-in': {
+        const prev = before.config;
         before.config = cfg;
-        this.learner.setImportPolicy(before.neighbor, cfg.importPolicy);
-        this.refreshIn(before.neighbor);
+        this.applyConnectRetry(before, prev);
+        if (!isDeepStrictEqual(prev.importPolicy, cfg.importPolicy)) this.applyImportPolicy(before, prev);
+        // Changes of lower rank folded into this one (planChanges keeps the highest).
+        for (const f of cfg.families) {
+          const old = prev.families.find((g) => g.afi === f.afi)?.prefixLimit;
+          if (!isDeepStrictEqual(old, f.prefixLimit)) this.learner.setPrefixLimit(before.neighbor, AFI_NUMBER[f.afi], f.prefixLimit);
+        }
+        this.advertise(before);
         return;
+      }
       case 'soft-reset-out':
-      case 'hot':
+      case 'hot': {
+        const prev = before.config;
         before.config = cfg;
+        this.applyConnectRetry(before, prev);
+        // soft-reset-in has the same rank as soft-reset-out: an import-policy change may ride here.
+        if (!isDeepStrictEqual(prev.importPolicy, cfg.importPolicy)) this.applyImportPolicy(before, prev);
         for (const f of cfg.families) this.learner.setPrefixLimit(before.neighbor, AFI_NUMBER[f.afi], f.prefixLimit);
         this.advertise(before);
         return;
+      }
     }
   }
 
-  /** Asks the peer to send its routes again (RFC 2918), e.g. after an import policy change. */
+  /**
+   * Soft reset in (the API's `softReset`): re-evaluates the received routes from their
+   * pre-policy copies when the neighbour keeps them (no message to the peer), else asks
+   * the peer to send them again (RFC 2918). False when neither is possible.
+   */
   refreshIn(n: Neighbor): boolean {
+    if (this.learner.reevaluate(n)) {
+      this.emit('inboundPolicy', n, 'reevaluated', 'soft reset in: re-evaluated from the pre-policy copies');
+      return true;
+    }
+    return this.sendRouteRefresh(n);
+  }
+
+  /** Sends ROUTE-REFRESH for every negotiated family; false when the session did not negotiate it. */
+  private sendRouteRefresh(n: Neighbor): boolean {
     const neg = n.peer.negotiated;
     if (!neg || !neg.routeRefresh) return false;
     for (const f of neg.families) n.peer.sendRaw(encodeRouteRefresh(f.afi, f.safi));
     return true;
+  }
+
+  /** The running neighbour uses a changed ConnectRetryTime at once (not only after a reset). */
+  private applyConnectRetry(rp: RunningPeer, prev: PeerConfig): void {
+    if (prev.timers.connectRetry === rp.config.timers.connectRetry) return;
+    rp.neighbor.peer.setConnectRetryTime(Math.min(rp.config.timers.connectRetry, 2_000_000));
+  }
+
+  /**
+   * A new import policy for a running neighbour. With pre-policy copies the learner
+   * re-evaluates them; otherwise the routes must come again: a route refresh when the
+   * session negotiated it, else a session reset (Cease/6, RFC 4486), the only way to get
+   * them under the new policy.
+   */
+  private applyImportPolicy(rp: RunningPeer, prev: PeerConfig): void {
+    const n = rp.neighbor;
+    const r = this.learner.setImportPolicy(n, rp.config.importPolicy);
+    if (r === 'reevaluated') {
+      this.emit('inboundPolicy', n, 'reevaluated', 'import policy changed: re-evaluated from the pre-policy copies');
+      return;
+    }
+    if (r === 'none') {
+      this.emit('inboundPolicy', n, 'none', 'soft reconfiguration turned off: pre-policy copies dropped');
+      return;
+    }
+    const turnedOn = prev.importPolicy?.softReconfiguration !== true && rp.config.importPolicy?.softReconfiguration === true;
+    const why = turnedOn ? 'soft reconfiguration turned on (routes received before have no pre-policy copy)' : 'import policy changed, no pre-policy copies';
+    if (this.sendRouteRefresh(n)) {
+      this.emit('inboundPolicy', n, 'route-refresh', `${why}: route refresh sent`);
+      return;
+    }
+    if (n.peer.negotiated === undefined) {
+      this.emit('inboundPolicy', n, 'none', `${why}; session not established: its routes will arrive under the new policy`);
+      return;
+    }
+    n.peer.automaticStop(CeaseSubcode.OTHER_CONFIG_CHANGE, Buffer.alloc(0), 1);
+    this.emit(
+      'inboundPolicy',
+      n,
+      'session-reset',
+      `${why}; the peer did not announce route refresh (RFC 2918): session reset with Cease/Other Configuration Change so the routes come again`,
+    );
   }
 
   /** Sends our routes again (the Adj-RIB-Out) to a peer. */

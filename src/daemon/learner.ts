@@ -14,6 +14,11 @@
  * bounds the wait for End-of-RIB. A peer that returns without the capability, or
  * without the F bit or the family, loses that family's stale routes at once.
  *
+ * Soft reconfiguration inbound (`importPolicy.softReconfiguration`): the pre-policy
+ * attribute set of every received route is kept as well (rejected ones included), so a
+ * policy change is re-evaluated from those copies, in time-boxed steps, without asking
+ * the peer for anything. Without copies the caller asks for a route refresh.
+ *
  * Hot path: no object per prefix; one closure per learner for decoding on a miss.
  */
 import { Afi, Safi } from '../wire/iana.js';
@@ -21,8 +26,9 @@ import { UpdateAction } from '../wire/errors.js';
 import { emptyAttributes, type PathAttributes } from '../wire/attrs/types.js';
 import { NlriCursor } from '../wire/nlri/prefix.js';
 import { decodeAttributes, type ParsedUpdate, type UpdateContext } from '../wire/update.js';
+import { isDeepStrictEqual } from 'node:util';
 import { parseAddress } from '../wire/nlri/format.js';
-import type { AdjRibIn } from '../rib/adj-rib-in.js';
+import { RibChange, type AdjRibIn } from '../rib/adj-rib-in.js';
 import { PrefixTableV4, PrefixTableV6 } from '../rib/prefix-table.js';
 import { Rib } from '../rib/rib.js';
 import type { LocRibOptions } from '../rib/loc-rib.js';
@@ -52,6 +58,8 @@ class FamilyState {
   received = 0;
   /** Bumped to cancel a stale sweep running in steps. */
   sweepToken = 0;
+  /** Bumped to cancel a re-evaluation / copy drop running in steps. */
+  jobToken = 0;
 
   constructor(afi: number, adjIn: AdjRibIn, limit: PrefixLimit | undefined, clock: () => number) {
     this.afi = afi;
@@ -93,12 +101,18 @@ export class LearnerPeer {
   /** Stale-path timer: bounds the wait for End-of-RIB after the session returned. */
   staleTimer: unknown = undefined;
   staleDeadline: number | undefined = undefined;
+  /** The import policy in force (to tell a rule change from a softReconfiguration toggle). */
+  policy: ImportPolicy | undefined;
+  /** Pre-policy copies are kept (soft reconfiguration inbound). */
+  softIn: boolean;
 
-  constructor(neighbor: Neighbor, index: number, filter: ImportFilter, families: Map<number, FamilyState>) {
+  constructor(neighbor: Neighbor, index: number, filter: ImportFilter, families: Map<number, FamilyState>, policy: ImportPolicy | undefined) {
     this.neighbor = neighbor;
     this.index = index;
     this.filter = filter;
     this.families = families;
+    this.policy = policy;
+    this.softIn = policy?.softReconfiguration === true;
   }
 
   family(afi: number): FamilyState | undefined {
@@ -116,7 +130,26 @@ export interface LearnerEvents {
   stale(peer: LearnerPeer, afi: number, event: StaleEvent, count: number): void;
   /** Routes changed outside an UPDATE (a stale sweep step): the FIB writer should run. */
   routesChanged(): void;
+  /**
+   * Soft reconfiguration: the stored pre-policy routes of one family were re-evaluated
+   * under the current policy; `accepted` entered the Loc-RIB, `rejected` left it.
+   */
+  reevaluated(peer: LearnerPeer, afi: number, accepted: number, rejected: number): void;
 }
+
+/** What an import-policy change needs from the caller (InstanceRuntime). */
+export type PolicyChange =
+  /** Nothing received changes (or the copies were dropped). */
+  | 'none'
+  /** Re-evaluated from the pre-policy copies: nothing to ask the peer. */
+  | 'reevaluated'
+  /** No copies (or they just started): the routes must come again (route refresh or reset). */
+  | 'refresh-needed';
+
+/** Milliseconds of re-evaluation per event-loop turn. */
+const JOB_STEP_MS = 8;
+/** Slots between two clock reads inside a step. */
+const JOB_CHUNK = 256;
 
 /** Timers and pacing of the helper role; injected by tests. */
 export interface GracefulOptions {
@@ -211,17 +244,24 @@ export class Learner implements RouteSink {
       ebgp: n.options.peerAs !== localAs,
       localAs,
     });
+    const keep = cfg.importPolicy?.softReconfiguration === true;
     const fams = new Map<number, FamilyState>();
     for (const afi of [Afi.IPV4, Afi.IPV6]) {
-      fams.set(afi, new FamilyState(afi, this.rib.adjRibIn(index, afi), cfg.prefixLimits.get(afi), this.clock));
+      fams.set(afi, new FamilyState(afi, this.rib.adjRibIn(index, afi, keep), cfg.prefixLimits.get(afi), this.clock));
     }
-    const p = new LearnerPeer(n, index, compileImportPolicy(cfg.importPolicy, this.guards), fams);
+    const p = new LearnerPeer(n, index, compileImportPolicy(cfg.importPolicy, this.guards), fams, cfg.importPolicy);
     this.peers.set(n, p);
     return p;
   }
 
   peer(n: Neighbor): LearnerPeer | undefined {
     return this.peers.get(n);
+  }
+
+  /** The neighbour with Loc-RIB peer index `index`. */
+  peerAt(index: number): LearnerPeer | undefined {
+    for (const p of this.peers.values()) if (p.index === index) return p;
+    return undefined;
   }
 
   allPeers(): LearnerPeer[] {
@@ -238,10 +278,60 @@ export class Learner implements RouteSink {
     this.peers.delete(n);
   }
 
-  /** A new import policy: later UPDATEs use it; the caller asks the peer for a refresh. */
-  setImportPolicy(n: Neighbor, policy: ImportPolicy | undefined): void {
+  /**
+   * A new import policy: later UPDATEs use it at once. With pre-policy copies the routes
+   * received so far are re-evaluated from them, in steps ('reevaluated'); without, the
+   * caller must have them sent again ('refresh-needed'). softReconfiguration turned on:
+   * copies are kept from now on, and the routes must come again so the older ones get a
+   * copy too; turned off: the copies are dropped (after a re-evaluation from them when
+   * the rules changed as well).
+   */
+  setImportPolicy(n: Neighbor, policy: ImportPolicy | undefined): PolicyChange {
     const p = this.peers.get(n);
-    if (p) p.filter = compileImportPolicy(policy, this.guards);
+    if (!p) return 'none';
+    const rulesChanged = !isDeepStrictEqual(withoutSoft(p.policy), withoutSoft(policy));
+    const was = p.softIn;
+    const now = policy?.softReconfiguration === true;
+    p.policy = policy;
+    p.filter = compileImportPolicy(policy, this.guards);
+    p.softIn = now;
+    if (was) {
+      for (const f of p.families.values()) {
+        if (now) {
+          if (rulesChanged) this.startJob(p, f, 'reevaluate');
+        } else this.startJob(p, f, rulesChanged ? 'reevaluate-drop' : 'drop');
+      }
+      return rulesChanged ? 'reevaluated' : 'none';
+    }
+    if (now) {
+      for (const f of p.families.values()) {
+        f.jobToken++; // a drop still running must not remove the new copies
+        f.adjIn.keepPrePolicy = true;
+      }
+      return 'refresh-needed';
+    }
+    return rulesChanged ? 'refresh-needed' : 'none';
+  }
+
+  /**
+   * Re-evaluates a neighbour's routes from its pre-policy copies under the current
+   * policy (soft reset in without a route refresh). False when it keeps no copies.
+   */
+  reevaluate(n: Neighbor): boolean {
+    const p = this.peers.get(n);
+    if (!p || !p.softIn) return false;
+    for (const f of p.families.values()) this.startJob(p, f, 'reevaluate');
+    return true;
+  }
+
+  /** Whether the neighbour keeps pre-policy copies (soft reconfiguration inbound). */
+  softReconfiguration(n: Neighbor): boolean {
+    return this.peers.get(n)?.softIn === true;
+  }
+
+  /** Pre-policy copies held for a neighbour in one family. */
+  prePolicyCount(n: Neighbor, afi: number): number {
+    return this.peers.get(n)?.family(afi)?.adjIn.preCount ?? 0;
   }
 
   /** A new limit clears an overflow (the operator edited it) and re-checks the count. */
@@ -394,8 +484,99 @@ export class Learner implements RouteSink {
   close(): void {
     for (const p of this.peers.values()) {
       this.stopTimers(p);
-      for (const f of p.families.values()) f.sweepToken++;
+      for (const f of p.families.values()) {
+        f.sweepToken++;
+        f.jobToken++;
+      }
     }
+  }
+
+  // ---------------------------------------------------------------------------
+  // Soft reconfiguration inbound
+
+  /**
+   * Walks one family's slots in time-boxed steps: re-evaluates the peer's pre-policy
+   * copies, or drops them, or both (re-evaluate, then drop). A new job cancels the last.
+   */
+  private startJob(p: LearnerPeer, f: FamilyState, mode: 'reevaluate' | 'drop' | 'reevaluate-drop'): void {
+    const token = ++f.jobToken;
+    const reeval = mode !== 'drop';
+    // Copies stay current while they are read; dropping starts with no new copies.
+    f.adjIn.keepPrePolicy = reeval;
+    const counts = { accepted: 0, rejected: 0 };
+    const step = (from: number): void => {
+      if (f.jobToken !== token) return;
+      const deadline = performance.now() + JOB_STEP_MS;
+      const last = from + this.gr.sweepStep;
+      let s = from;
+      while (s >= 0 && s < last) {
+        const n = Math.min(JOB_CHUNK, last - s);
+        s = reeval ? this.reevaluateFrom(p, f, s, n, counts) : f.adjIn.dropPrePolicyFrom(s, n);
+        if (performance.now() >= deadline) break;
+      }
+      // Counts (received, before policy) do not move: the prefix limit has nothing to see.
+      if (reeval) this.events.routesChanged?.();
+      if (s >= 0) {
+        this.gr.defer(() => step(s));
+        return;
+      }
+      if (reeval) this.events.reevaluated?.(p, f.afi, counts.accepted, counts.rejected);
+      if (mode === 'reevaluate-drop') this.startJob(p, f, 'drop');
+    };
+    step(0);
+  }
+
+  /** Re-evaluates the peer's copies in up to `max` slots from `from`; returns where to go on, or -1. */
+  private reevaluateFrom(p: LearnerPeer, f: FamilyState, from: number, max: number, counts: { accepted: number; rejected: number }): number {
+    const adj = f.adjIn;
+    const rib = adj.rib;
+    const store = this.rib.store;
+    const filter = p.filter;
+    const peer = p.index;
+    const v4 = rib.v4;
+    const v6 = rib.v6;
+    const limit = rib.table.slotLimit;
+    const end = Math.min(limit, from + max);
+    for (let s = from; s < end; s++) {
+      for (let e = rib.firstPrePolicy(s); e >= 0; e = rib.nextPath(e)) {
+        if (rib.pathPeer(e) !== peer) continue;
+        const raw = rib.pathAttr(e);
+        const pathId = rib.pathId(e);
+        const loop = raw < this.loops.length && this.loops[raw] === 1;
+        const attrs = filter.usesAttributes && !loop ? store.get(raw) : NO_ATTRS;
+        let post = -1;
+        let mod = -1;
+        if (v4 !== null) {
+          const addr = v4.addrOf(s);
+          const len = v4.prefixLength(s);
+          const v = loop ? null : filter.evaluate(Afi.IPV4, addr, 0, 0, 0, len, attrs, raw);
+          if (v !== null && v.accepted) {
+            post = raw;
+            mod = v.modId;
+            if (f.rejectedV4!.size > 0) f.rejectedV4!.delete(addr, len);
+          } else f.rejectedV4!.insert(addr, len);
+        } else {
+          const w0 = v6!.word(s, 0);
+          const w1 = v6!.word(s, 1);
+          const w2 = v6!.word(s, 2);
+          const w3 = v6!.word(s, 3);
+          const len = v6!.prefixLength(s);
+          const v = loop ? null : filter.evaluate(Afi.IPV6, w0, w1, w2, w3, len, attrs, raw);
+          if (v !== null && v.accepted) {
+            post = raw;
+            mod = v.modId;
+            if (f.rejectedV6!.size > 0) f.rejectedV6!.delete(w0, w1, w2, w3, len);
+          } else f.rejectedV6!.insert(w0, w1, w2, w3, len);
+        }
+        // A modified set is interned per route here (no per-UPDATE sharing); the path holds it.
+        if (mod >= 0) post = store.internModified(raw, filter.modification(mod));
+        const c = adj.reapply(s, pathId, post);
+        if (mod >= 0) store.unref(post);
+        if (c === RibChange.ADDED) counts.accepted++;
+        else if (c === RibChange.REMOVED) counts.rejected++;
+      }
+    }
+    return end >= limit ? -1 : end;
   }
 
   // ---------------------------------------------------------------------------
@@ -469,6 +650,10 @@ export class Learner implements RouteSink {
   private dropRoutes(p: LearnerPeer): void {
     for (const f of p.families.values()) {
       f.sweepToken++;
+      // Nothing is left to re-evaluate or drop; a cancelled re-evaluate-then-drop must
+      // not leave copies switched on.
+      f.jobToken++;
+      f.adjIn.keepPrePolicy = p.softIn;
       f.adjIn.clear();
       f.clearRejected();
     }
@@ -497,9 +682,9 @@ export class Learner implements RouteSink {
         const v = loop ? null : filter.evaluate(afi, c.addr, 0, 0, 0, c.length, attrs, id);
         if (v !== null && v.accepted) {
           if (rej.size > 0) rej.delete(c.addr, c.length);
-          f.adjIn.announceV4(c.addr, c.length, c.pathId, v.modId < 0 ? id : this.modified(id, peer, v.modId));
+          f.adjIn.announceV4(c.addr, c.length, c.pathId, v.modId < 0 ? id : this.modified(id, peer, v.modId), id);
         } else {
-          f.adjIn.announceV4(c.addr, c.length, c.pathId, -1);
+          f.adjIn.announceV4(c.addr, c.length, c.pathId, -1, id);
           rej.insert(c.addr, c.length);
         }
       }
@@ -509,9 +694,9 @@ export class Learner implements RouteSink {
         const v = loop ? null : filter.evaluate(afi, c.w0, c.w1, c.w2, c.w3, c.length, attrs, id);
         if (v !== null && v.accepted) {
           if (rej.size > 0) rej.delete(c.w0, c.w1, c.w2, c.w3, c.length);
-          f.adjIn.announceV6(c.w0, c.w1, c.w2, c.w3, c.length, c.pathId, v.modId < 0 ? id : this.modified(id, peer, v.modId));
+          f.adjIn.announceV6(c.w0, c.w1, c.w2, c.w3, c.length, c.pathId, v.modId < 0 ? id : this.modified(id, peer, v.modId), id);
         } else {
-          f.adjIn.announceV6(c.w0, c.w1, c.w2, c.w3, c.length, c.pathId, -1);
+          f.adjIn.announceV6(c.w0, c.w1, c.w2, c.w3, c.length, c.pathId, -1, id);
           rej.insert(c.w0, c.w1, c.w2, c.w3, c.length);
         }
       }
@@ -569,4 +754,11 @@ export class Learner implements RouteSink {
     peer.neighbor.peer.automaticStop(n.subcode, n.data, restartAfter);
     this.dropRoutes(peer);
   }
+}
+
+/** The policy without its softReconfiguration flag: what decides the verdicts. */
+function withoutSoft(p: ImportPolicy | undefined): unknown {
+  if (p === undefined) return undefined;
+  const { softReconfiguration: _ignored, ...rest } = p;
+  return rest;
 }

@@ -10,7 +10,8 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { buildCapabilities } from '../wire/capabilities.js';
 import { BgpError, UpdateAction } from '../wire/errors.js';
-import { Afi, Safi } from '../wire/iana.js';
+import { Afi, RouteRefreshSubtype, Safi } from '../wire/iana.js';
+import { encodeRouteRefresh, type RouteRefreshMessage } from '../wire/route-refresh.js';
 import { bgpIdFromString } from '../wire/open.js';
 import type { AfiSafi, GracefulRestartCapability } from '../wire/open-types.js';
 import type { PathAttributes } from '../wire/attrs/types.js';
@@ -235,6 +236,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       this.sink.peerDown(neighbor, graceful);
       this.emit('down', neighbor, reason);
     });
+    peer.on('routeRefresh', (m) => this.onRouteRefresh(neighbor, m));
     this.neighbors.set(address, neighbor);
     if (opts.md5Password !== undefined) this.listener?.setPeerKey(address, opts.md5Password);
     return neighbor;
@@ -319,6 +321,20 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
   private advertiseAll(n: Neighbor, neg: Negotiated): void {
     this.sendRoutes(n, [...n.advertised.values()]);
     for (const f of neg.families) n.peer.sendRaw(encodeEndOfRib(f.afi, f.safi));
+  }
+
+  /**
+   * The peer asks for our routes of one family again (RFC 2918). With enhanced route
+   * refresh (RFC 7313) they go between Beginning- and End-of-Route-Refresh markers.
+   * The markers the peer sends around its own refresh need nothing here.
+   */
+  private onRouteRefresh(n: Neighbor, m: RouteRefreshMessage): void {
+    const neg = n.peer.negotiated;
+    if (!neg || m.subtype !== RouteRefreshSubtype.NORMAL || m.safi !== Safi.UNICAST || !hasFamily(neg.families, m.afi)) return;
+    const enhanced = neg.enhancedRouteRefresh;
+    if (enhanced) n.peer.sendRaw(encodeRouteRefresh(m.afi, m.safi, RouteRefreshSubtype.BORR));
+    this.sendRoutes(n, [...n.advertised.values()].filter((r) => r.afi === m.afi));
+    if (enhanced) n.peer.sendRaw(encodeRouteRefresh(m.afi, m.safi, RouteRefreshSubtype.EORR));
   }
 
   private sendWithdrawals(n: Neighbor, gone: readonly LocalRoute[]): void {

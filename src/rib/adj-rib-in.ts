@@ -31,8 +31,8 @@ export class AdjRibIn {
   /**
    * Graceful restart (RFC 4724 §4.2): slots whose routes from this peer are stale,
    * one bit per slot (a full table costs 128 KiB, no object per route). A set bit
-   * always means the peer still has a path there, so the slot cannot be freed and
-   * reused under it: every removal through this class clears the bit.
+   * always means the peer still has a path (or a pre-policy copy) there, so the slot
+   * cannot be freed and reused under it: every removal through this class clears the bit.
    */
   private stale: Uint32Array | null = null;
   /** Slots marked stale and not re-announced or withdrawn since. */
@@ -103,6 +103,44 @@ export class AdjRibIn {
     return this.remove(slot, pathId);
   }
 
+  /**
+   * A new import-policy verdict for a route known from its pre-policy copy (soft
+   * reconfiguration inbound): sets (attrId >= 0) or removes (-1) the post-policy path.
+   * Unlike announce, the copy and any stale mark stay as they are: nothing was received.
+   */
+  reapply(slot: number, pathId: number, attrId: number): RibChange {
+    const rib = this.rib;
+    if (attrId < 0) {
+      const c = rib.removePath(slot, this.peer, pathId);
+      if (c === RibChange.REMOVED) this.count--;
+      return c;
+    }
+    const c = rib.setPath(slot, this.peer, pathId, attrId);
+    if (c === RibChange.ADDED) this.count++;
+    return c;
+  }
+
+  /**
+   * One step of dropping this peer's pre-policy copies (soft reconfiguration turned
+   * off): up to `maxSlots` slots from `from`. Returns where to continue, or -1 when done.
+   * Set keepPrePolicy false first, or new copies appear behind the step.
+   */
+  dropPrePolicyFrom(from: number, maxSlots: number): number {
+    const rib = this.rib;
+    const limit = rib.table.slotLimit;
+    const end = Math.min(limit, from + maxSlots);
+    for (let s = from; s < end; s++) {
+      if (rib.firstPrePolicy(s) < 0) continue;
+      const n = rib.removePrePolicyOf(s, this.peer, -1);
+      if (n === 0) continue;
+      this.preCount -= n;
+      // A rejected route held only by its copy is gone: its slot carries no mark and may go.
+      if (this.staleCount > 0 && this.isStale(s) && !this.hasEntry(rib.firstPath(s))) this.unmark(s);
+      rib.maybeFree(s);
+    }
+    return end >= limit ? -1 : end;
+  }
+
   /** The post-policy attribute set of (slot, pathId), or -1. */
   lookup(slot: number, pathId: number): number {
     const p = this.rib.findPath(slot, this.peer, pathId >>> 0);
@@ -171,15 +209,11 @@ export class AdjRibIn {
       this.stale = grown;
     }
     const bits = this.stale;
-    const peer = this.peer;
     let n = 0;
     for (let s = 0; s < limit; s++) {
-      for (let p = rib.firstPath(s); p >= 0; p = rib.nextPath(p)) {
-        if (rib.pathPeer(p) === peer) {
-          bits[s >>> 5]! |= 1 << (s & 31);
-          n++;
-          break;
-        }
+      if (this.hasEntry(rib.firstPath(s)) || this.hasEntry(rib.firstPrePolicy(s))) {
+        bits[s >>> 5]! |= 1 << (s & 31);
+        n++;
       }
     }
     // A new down starts a new round: what was re-announced since is stale again.
@@ -217,8 +251,13 @@ export class AdjRibIn {
         const keep = this.refreshed.get(s);
         if (ids === null) ids = [];
         ids.length = 0;
+        // Post-policy paths, and pre-policy copies of routes the policy rejects.
         for (let p = rib.firstPath(s); p >= 0; p = rib.nextPath(p)) {
           if (rib.pathPeer(p) === peer && (keep === undefined || !keep.includes(rib.pathId(p)))) ids.push(rib.pathId(p));
+        }
+        for (let p = rib.firstPrePolicy(s); p >= 0; p = rib.nextPath(p)) {
+          const id = rib.pathId(p);
+          if (rib.pathPeer(p) === peer && (keep === undefined || !keep.includes(id)) && !ids.includes(id)) ids.push(id);
         }
         this.unmark(s);
         for (const id of ids) this.withdraw(s, id);
@@ -242,6 +281,9 @@ export class AdjRibIn {
     const rib = this.rib;
     let other = false;
     for (let p = rib.firstPath(slot); p >= 0; p = rib.nextPath(p)) {
+      if (rib.pathPeer(p) === this.peer && rib.pathId(p) !== pathId) other = true;
+    }
+    for (let p = rib.firstPrePolicy(slot); p >= 0; p = rib.nextPath(p)) {
       if (rib.pathPeer(p) === this.peer && rib.pathId(p) !== pathId) other = true;
     }
     if (!other) {
@@ -283,13 +325,21 @@ export class AdjRibIn {
   }
 
   private remove(slot: number, pathId: number): RibChange {
-    // Before removePath: it may free the slot, and a freed slot must carry no mark.
+    // Before removePath: it may free the slot, and a freed slot must carry no mark. A
+    // pre-policy copy of this peer keeps the slot (and the mark: the sweep removes it).
     const stale = this.staleCount > 0 && this.isStale(slot);
-    if (stale && this.peerPathsAt(slot, pathId) === 0) this.unmark(slot);
+    if (stale && this.peerPathsAt(slot, pathId) === 0 && !this.hasEntry(this.rib.firstPrePolicy(slot))) this.unmark(slot);
     const c = this.rib.removePath(slot, this.peer, pathId);
     if (c === RibChange.REMOVED) this.count--;
     else this.rib.maybeFree(slot); // an unused slot made by a rejected announce
     return c;
+  }
+
+  /** Whether the list (post- or pre-policy) starting at entry `p` holds a path of this peer. */
+  private hasEntry(p: number): boolean {
+    const rib = this.rib;
+    for (; p >= 0; p = rib.nextPath(p)) if (rib.pathPeer(p) === this.peer) return true;
+    return false;
   }
 
   /** Paths of this peer at `slot` other than `pathId`. */

@@ -37,6 +37,7 @@ import {
   type SessionState,
   type TimerName,
 } from './fsm.js';
+import { jitter } from './timers.js';
 import { connectPeer, normaliseAddress, setSocketMinTtl, setSocketTtl, whenDrained, type ConnectOptions } from './transport.js';
 
 export interface PeerOptions {
@@ -202,6 +203,20 @@ export class Peer extends EventEmitter<PeerEvents> {
     if (this.secondary) this.dispatch(this.secondary, { type: 'ManualStop' });
     this.dispatch(c, { type: 'TcpConnectionFails' });
     this.dispatch(c, { type: 'ManualStop' });
+  }
+
+  /**
+   * A new ConnectRetryTime (seconds) for the running neighbour: every later start of the
+   * timer uses it, and a timer running now is re-armed with it (jittered as usual), so a
+   * shorter value takes effect without waiting out the old one.
+   */
+  setConnectRetryTime(seconds: number): void {
+    (this.options as { session: SessionConfig }).session = { ...this.options.session, connectRetryTime: seconds };
+    for (const c of [this.primary, this.secondary]) {
+      if (!c || c.discarded) continue;
+      c.fsm = { ...c.fsm, config: { ...c.fsm.config, connectRetryTime: seconds } };
+      if (c.timers.connectRetry !== undefined) this.startTimer(c, 'connectRetry', jitter(seconds, Math.random));
+    }
   }
 
   /** Stops everything without sending anything (process exit, peer removed by config). */
