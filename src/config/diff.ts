@@ -59,7 +59,7 @@ export const EFFECT_TABLE = [
   { scope: 'peer', field: 'families', sources: 'families[].afi/safi', effect: 'session-reset', why: 'multiprotocol capabilities are negotiated in the OPEN' },
   { scope: 'peer', field: 'prefixLimit', sources: 'prefixLimit (peer level)', effect: 'hot', why: 'the new limit applies at once and clears an overflow' },
   { scope: 'peer', field: 'families.prefixLimit', sources: 'families[].prefixLimit', effect: 'hot', why: 'the new limit applies at once and clears an overflow' },
-  { scope: 'peer', field: 'importPolicy', sources: 'importPolicy', effect: 'soft-reset-in', why: 'received routes are re-evaluated without resetting the session' },
+  { scope: 'peer', field: 'importPolicy', sources: 'importPolicy', effect: 'soft-reset-in', why: 're-evaluated from pre-policy copies (softReconfiguration), else by route refresh; a peer without route refresh is reset (Cease/6)' },
   { scope: 'advertisement', field: 'prefix', sources: 'exportPodCIDR, serviceSelector, CiliumBGPAdvertisement, path attributes, Node podCIDRs, Services', effect: 'hot', why: 'sent as UPDATE / withdrawn to the peers concerned only' },
 ] as const satisfies readonly EffectRule[];
 

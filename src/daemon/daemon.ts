@@ -159,6 +159,16 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     rt.on('prefixLimit', (p, afi, kind, count, max) =>
       this.log.warn({ instance: inst.name, neighbor: p.neighbor.address, afi, kind, count, max }, 'prefix limit'),
     );
+    rt.on('inboundPolicy', (n, action, why) => {
+      const fields = { instance: inst.name, neighbor: n.address, action };
+      if (action === 'session-reset') this.log.warn(fields, why);
+      else this.log.info(fields, why);
+    });
+    rt.on('reevaluated', (p, afi, accepted, rejected) => {
+      if (accepted + rejected > 0) {
+        this.log.info({ instance: inst.name, neighbor: p.neighbor.address, afi, accepted, rejected }, 'import policy re-evaluated from pre-policy copies');
+      }
+    });
     rt.on('stale', (p, afi, event, count) =>
       this.log.info({ instance: inst.name, neighbor: p.neighbor.address, afi, event, count }, 'graceful restart: stale routes'),
     );

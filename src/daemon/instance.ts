@@ -317,6 +317,7 @@ export class InstanceRuntime extends EventEmitter<InstanceEvents> {
       keepaliveTime: cfg.timers.keepalive,
       connectRetryTime: Math.min(cfg.timers.connectRetry, 2_000_000),
       ebgpMultihopTtl: cfg.ebgpMultihopTtl,
+      ...(cfg.ttlSecurityHops !== undefined ? { ttlSecurityHops: cfg.ttlSecurityHops } : {}),
       families,
       ...(cfg.localAddress !== undefined ? { localAddress: cfg.localAddress } : {}),
       ...(cfg.md5Password !== undefined ? { md5Password: cfg.md5Password.reveal() } : {}),

@@ -1060,8 +1060,13 @@ export class DaemonApiView implements DaemonView {
     const neg = n.peer.negotiated;
     if (!neg) throw new ApiError(ErrorCode.NOT_POSSIBLE, `neighbor ${ref.address} is ${n.peer.state.name}, not Established: nothing to refresh`);
     if (direction === 'in') {
-      if (!neg.routeRefresh) throw new ApiError(ErrorCode.NOT_POSSIBLE, `neighbor ${ref.address} did not announce route refresh (RFC 2918); use reset`);
-      if (!rt.refreshIn(n)) throw new ApiError(ErrorCode.NOT_POSSIBLE, `route refresh towards ${ref.address} not possible now`);
+      // Re-evaluated locally from pre-policy copies when kept, else a ROUTE-REFRESH.
+      if (!rt.refreshIn(n)) {
+        throw new ApiError(
+          ErrorCode.NOT_POSSIBLE,
+          `neighbor ${ref.address} did not announce route refresh (RFC 2918) and keeps no pre-policy copies (importPolicy.softReconfiguration); use reset`,
+        );
+      }
       this.admin(ref, 'soft-reset-in', null);
     } else {
       rt.refreshOut(n);
