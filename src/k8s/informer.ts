@@ -16,6 +16,12 @@ export interface InformerOptions {
   readonly pageSize?: number;
   /** Server-side watch timeout, randomised in [t, 2t) (default t = 300 s); the watch is then re-opened from the last resourceVersion. */
   readonly watchTimeoutSeconds?: number;
+  /**
+   * A watch still open this long after its server-side timeout is presumed hung (an API
+   * server or load balancer that vanished without a FIN) and is aborted, then resumed
+   * (default 30 s).
+   */
+  readonly watchGraceMs?: number;
   readonly backoffMinMs?: number;
   readonly backoffMaxMs?: number;
   /** Re-check interval for a CRD that is not installed (default 5 min, ±20 % jitter). */
@@ -32,11 +38,15 @@ export interface InformerCallbacks {
 /** Watch with bookmarks and a server-side timeout (ListWatch passes only resourceVersion and selectors). */
 class BookmarkWatch extends Watch {
   readonly #timeoutSeconds: number;
-  constructor(kc: KubeConfig, timeoutSeconds: number) {
+  readonly #graceMs: number;
+  /** Hung watches aborted by the watchdog. */
+  aborted = 0;
+  constructor(kc: KubeConfig, timeoutSeconds: number, graceMs: number) {
     super(kc);
     this.#timeoutSeconds = timeoutSeconds;
+    this.#graceMs = graceMs;
   }
-  override watch(
+  override async watch(
     path: string,
     queryParams: Record<string, string | number | boolean | undefined>,
     callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
@@ -44,7 +54,23 @@ class BookmarkWatch extends Watch {
   ): Promise<AbortController> {
     // Random in [t, 2t) as client-go does: spreads the re-watches of thousands of nodes.
     const timeout = Math.round(this.#timeoutSeconds * (1 + Math.random()));
-    return super.watch(path, { ...queryParams, allowWatchBookmarks: true, timeoutSeconds: timeout }, callback, done);
+    // Watchdog: the server ends the watch after `timeout`; one still open well after that
+    // gets no more events, so it is aborted and ListWatch resumes from the last version.
+    let watchdog: NodeJS.Timeout | undefined;
+    let ended = false;
+    const finished = (err: unknown): void => {
+      ended = true;
+      clearTimeout(watchdog);
+      done(err);
+    };
+    const controller = await super.watch(path, { ...queryParams, allowWatchBookmarks: true, timeoutSeconds: timeout }, callback, finished);
+    if (ended) return controller;
+    watchdog = setTimeout(() => {
+      this.aborted++;
+      controller.abort();
+    }, timeout * 1000 + this.#graceMs);
+    watchdog.unref();
+    return controller;
   }
 }
 
@@ -78,7 +104,7 @@ export class ResourceInformer {
     this.#callbacks = callbacks;
     this.#request = request;
     this.#backoffMs = options.backoffMinMs ?? 500;
-    const watch = new BookmarkWatch(kc, options.watchTimeoutSeconds ?? 300);
+    const watch = new BookmarkWatch(kc, options.watchTimeoutSeconds ?? 300, options.watchGraceMs ?? 30_000);
     this.#lw = new ListWatch(def.path, watch, () => this.#list(), false, def.labelSelector, def.fieldSelector);
     const changed = (): void => {
       this.#backoffMs = this.#options.backoffMinMs ?? 500; // a live watch: the API is back

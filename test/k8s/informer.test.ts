@@ -214,3 +214,26 @@ test('a label selector on Services: only labelled Services are listed and watche
   assert.deepEqual(names(inf), ['lab-1', 'lab-2']);
   await inf.stop();
 });
+
+test('a hung watch (open past its server-side timeout, no events) is aborted and the informer keeps up', async () => {
+  const kc = server.kubeConfig();
+  const changes: string[] = [];
+  const inf = new ResourceInformer(kc, apiRequester(kc), SERVICES, { change: (d) => changes.push(d.kind), error: () => undefined }, {
+    backoffMinMs: 50,
+    backoffMaxMs: 400,
+    watchTimeoutSeconds: 1,
+    watchGraceMs: 200,
+  });
+  informers.push(inf);
+  inf.start();
+  await inf.waitSynced();
+  const first = server.watchRequests(SERVICES.path).length;
+  // The fake server ignores timeoutSeconds: its watch stays open and silent, like a
+  // connection to a server that vanished. The watchdog must give up on it (1–2 s + 0.2 s).
+  await waitFor('the hung watch replaced', () => server.watchRequests(SERVICES.path).length > first, 4000);
+  await waitFor('the old stream closed', () => server.openWatches <= 1, 2000);
+  server.put(svc('after-hang', '10.96.0.77'));
+  await waitFor('a change after the abort', () => names(inf).includes('after-hang'), 3000);
+  await inf.stop();
+  server.delete(svc('after-hang'));
+});
