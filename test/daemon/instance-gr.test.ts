@@ -2,73 +2,23 @@
 // restarting speaker (routes of a "previous run" in the kernel) and as helper.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolveTexts } from '../../src/config/config.js';
-import { createMemoryFib, type SimKernel } from '../../src/fib/memory.js';
-import type { FibBackend } from '../../src/fib/backend.js';
-import { InstanceRuntime } from '../../src/daemon/instance.js';
-import { Speaker } from '../../src/daemon/speaker.js';
+import type { SimKernel } from '../../src/fib/memory.js';
 import type { DownReason } from '../../src/session/fsm.js';
-import { RouteRecorder } from '../lib/route-recorder.js';
 import { waitFor } from '../lib/proc.js';
+import { NODE_AS_SEEN_BY_ROUTER, labManifest, labRule, loopback, startInstanceLab } from './instance-lab.js';
 
-function manifest(routerPort: number): string {
-  return `
-apiVersion: cilium.io/v2alpha1
-kind: CiliumBGPPeeringPolicy
-metadata: {name: lab}
-spec:
-  virtualRouters:
-  - localASN: 65001
-    exportPodCIDR: true
-    neighbors:
-    - peerAddress: 127.0.0.2/32
-      peerPort: ${routerPort}
-      peerASN: 65010
-      holdTimeSeconds: 9
-      keepAliveTimeSeconds: 3
-      connectRetryTimeSeconds: 1
-      eBGPMultihopTTL: 2
-      gracefulRestart: {enabled: true, restartTimeSeconds: 30}
-      families: [{afi: ipv4, safi: unicast}]
-      importPolicy:
-        rules:
-        - name: lab
-          match: {prefixes: [{cidr: 192.168.0.0/16, ge: 24}]}
-          action: Accept
----
-apiVersion: v1
-kind: Node
-metadata:
-  name: node1
-  annotations: {cilium.io/bgp-virtual-router.65001: "router-id=10.0.0.1"}
-spec: {podCIDRs: [10.244.1.0/24]}
-status: {addresses: [{type: InternalIP, address: 127.0.0.1}]}
-`;
-}
+/** The router's side: graceful restart with a 60 s Restart Time. */
+const ROUTER_SIDE = { ...NODE_AS_SEEN_BY_ROUTER, gracefulRestart: { restartTime: 60 } };
 
-async function lab(seed: (k: SimKernel) => void) {
-  const rec = new RouteRecorder();
-  const router = new Speaker({ localAs: 65010, routerId: '10.0.0.10', listen: { address: '127.0.0.2', port: 0 } }, rec);
-  await router.start();
-  const res = resolveTexts([{ file: 'lab.yaml', text: manifest(router.listenPort!) }], 'node1');
-  assert.deepEqual(res.errors, []);
-  let fib: FibBackend | undefined;
-  let kernel: SimKernel | undefined;
-  const rt = new InstanceRuntime(res.config!.instances[0]!, (ri) => {
-    const m = createMemoryFib({ table: ri.table, metric: ri.metric, protocol: ri.protocol });
-    m.kernel.addAddress(1, '127.0.0.1/8');
-    seed(m.kernel);
-    fib = m.fib;
-    kernel = m.kernel;
-    return m.fib;
-  });
-  return {
-    router,
-    rec,
-    rt,
-    kernel: () => kernel!,
-    kernelRoutes: async () => (await fib!.dump()).filter((r) => r.protocol === 186).map((r) => r.dst).sort(),
-  };
+/** The lab with graceful restart on (Restart Time 30 s); `seed` fills the kernel before the start. */
+function lab(seed: (k: SimKernel) => void) {
+  return startInstanceLab(
+    (port) => labManifest([{ port, gracefulRestart: '{enabled: true, restartTimeSeconds: 30}', rules: [labRule('lab')] }]),
+    (k) => {
+      loopback(k);
+      seed(k);
+    },
+  );
 }
 
 test('restarting speaker: adopted kernel routes are kept, R bit sent, End-of-RIB from every peer sweeps the rest', async () => {
@@ -76,7 +26,7 @@ test('restarting speaker: adopted kernel routes are kept, R bit sent, End-of-RIB
     // Our routes from the previous run (protocol bgp 186, metric 20).
     for (const dst of ['192.168.1.0/24', '192.168.9.0/24']) k.addRoute({ dst, gateway: '127.0.0.2', protocol: 186, metric: 20 });
   });
-  l.router.addNeighbor({ address: '127.0.0.1', peerAs: 65001, passive: true, holdTime: 9, ebgpMultihopTtl: 2, gracefulRestart: { restartTime: 60 } });
+  l.router.addNeighbor(ROUTER_SIDE);
   // The router re-announces one of the two; its End-of-RIB follows its initial dump.
   l.router.announce([{ prefix: '192.168.1.0/24' }, { prefix: '192.168.2.0/24' }]);
   let complete: string | undefined;
@@ -121,7 +71,7 @@ test('restarting speaker: adopted kernel routes are kept, R bit sent, End-of-RIB
 
 test('a start without our routes in the kernel is no restart: R = 0, F = 0 until the start-up window ends', async () => {
   const l = await lab(() => undefined);
-  l.router.addNeighbor({ address: '127.0.0.1', peerAs: 65001, passive: true, holdTime: 9, ebgpMultihopTtl: 2, gracefulRestart: { restartTime: 60 } });
+  l.router.addNeighbor(ROUTER_SIDE);
   try {
     await l.rt.start();
     assert.equal(l.rt.restartInProgress, false);
@@ -138,7 +88,7 @@ test('a start without our routes in the kernel is no restart: R = 0, F = 0 until
 
 test('stop(keepRoutes) with graceful restart: kernel routes stay, the peer sees a graceful (non Hard Reset) Cease', async () => {
   const l = await lab(() => undefined);
-  l.router.addNeighbor({ address: '127.0.0.1', peerAs: 65001, passive: true, holdTime: 9, ebgpMultihopTtl: 2, gracefulRestart: { restartTime: 60 } });
+  l.router.addNeighbor(ROUTER_SIDE);
   l.router.announce([{ prefix: '192.168.1.0/24' }]);
   const downs: { reason: DownReason; graceful: boolean }[] = [];
   try {

@@ -6,14 +6,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { resolveTexts } from '../../src/config/config.js';
 import type { Instance } from '../../src/config/model.js';
-import { createMemoryFib, type SimKernel } from '../../src/fib/memory.js';
-import type { FibBackend, KernelRoute } from '../../src/fib/backend.js';
+import type { SimKernel } from '../../src/fib/memory.js';
 import { InstanceRuntime, type InboundPolicyAction } from '../../src/daemon/instance.js';
-import { Speaker, type Neighbor } from '../../src/daemon/speaker.js';
-import { RouteRecorder } from '../lib/route-recorder.js';
+import type { Neighbor } from '../../src/daemon/speaker.js';
+import { acceptRule } from '../lib/cilium-manifest.js';
 import { sleep, waitFor } from '../lib/proc.js';
+import { NODE_AS_SEEN_BY_ROUTER, labInstance, labManifest, loopback, startInstanceLab } from './instance-lab.js';
 
 interface Opts {
   readonly port: number;
@@ -26,59 +25,23 @@ interface Opts {
 }
 
 function manifest(o: Opts): string {
-  const rules = o.accept.map((c, i) => `        - {name: r${i}, match: {prefixes: [{cidr: ${c}, ge: 24}]}, action: Accept}`);
-  return `
-apiVersion: cilium.io/v2alpha1
-kind: CiliumBGPPeeringPolicy
-metadata: {name: lab}
-spec:
-  virtualRouters:
-  - localASN: 65001
-    exportPodCIDR: true
-    neighbors:
-    - peerAddress: 127.0.0.2/32
-      peerPort: ${o.port}
-      peerASN: 65010
-      holdTimeSeconds: 9
-      keepAliveTimeSeconds: 3
-      connectRetryTimeSeconds: ${o.connectRetry ?? 1}
-      eBGPMultihopTTL: 2
-      families: ${o.families ?? '[{afi: ipv4, safi: unicast}]'}
-      importPolicy:
-        defaultAction: ${o.defaultAction ?? 'Reject'}
-        softReconfiguration: ${o.soft}
-        rules:${rules.length === 0 ? ' []' : `\n${rules.join('\n')}`}
----
-apiVersion: v1
-kind: Node
-metadata:
-  name: node1
-  annotations: {cilium.io/bgp-virtual-router.65001: "router-id=10.0.0.1"}
-spec: {podCIDRs: [10.244.1.0/24]}
-status: {addresses: [{type: InternalIP, address: 127.0.0.1}]}
-`;
+  return labManifest([
+    {
+      port: o.port,
+      ...(o.connectRetry !== undefined ? { connectRetry: o.connectRetry } : {}),
+      ...(o.families !== undefined ? { families: o.families } : {}),
+      defaultAction: o.defaultAction ?? 'Reject',
+      softReconfiguration: o.soft,
+      rules: o.accept.map((c, i) => acceptRule(`r${i}`, c, { ge: 24 })),
+    },
+  ]);
 }
 
-function instance(o: Opts): Instance {
-  const res = resolveTexts([{ file: 'lab.yaml', text: manifest(o) }], 'node1');
-  assert.deepEqual(res.errors, [], 'the manifest is valid');
-  return res.config!.instances[0]!;
-}
+const instance = (o: Opts): Instance => labInstance(manifest(o));
 
-async function lab(o: Omit<Opts, 'port'>, router: { routeRefresh?: boolean } = {}, seed?: (k: SimKernel) => void) {
-  const rec = new RouteRecorder();
-  const r = new Speaker({ localAs: 65010, routerId: '10.0.0.10', listen: { address: '127.0.0.2', port: 0 } }, rec);
-  await r.start();
-  const port = r.listenPort!;
-  let fib: FibBackend | undefined;
-  const rt = new InstanceRuntime(instance({ ...o, port }), (ri) => {
-    const m = createMemoryFib({ table: ri.table, metric: ri.metric, protocol: ri.protocol });
-    if (seed) seed(m.kernel);
-    else m.kernel.addAddress(1, '127.0.0.1/8');
-    fib = m.fib;
-    return m.fib;
-  });
-  const rn = r.createNeighbor({ address: '127.0.0.1', peerAs: 65001, passive: true, holdTime: 9, ebgpMultihopTtl: 2 });
+async function lab(o: Omit<Opts, 'port'>, router: { routeRefresh?: boolean } = {}, seed: (k: SimKernel) => void = loopback) {
+  const l = await startInstanceLab((port) => manifest({ ...o, port }), seed);
+  const rn = l.router.createNeighbor(NODE_AS_SEEN_BY_ROUTER);
   if (router.routeRefresh === false) {
     // The OPEN is built from this object: a router without RFC 2918 / RFC 7313.
     rn.peer.options.session.capabilities.routeRefresh = false;
@@ -86,12 +49,10 @@ async function lab(o: Omit<Opts, 'port'>, router: { routeRefresh?: boolean } = {
   }
   rn.peer.start();
   const actions: [InboundPolicyAction, string][] = [];
-  rt.on('inboundPolicy', (_n: Neighbor, a, why) => actions.push([a, why]));
-  await rt.start();
-  const routes = async (): Promise<KernelRoute[]> => (await fib!.dump()).filter((x) => x.protocol === 186);
-  const kernelRoutes = async (): Promise<string[]> => (await routes()).map((x) => x.dst).sort();
-  const next = (p: Omit<Opts, 'port'>): Instance => instance({ ...p, port });
-  return { router: r, rn, rec, rt, routes, kernelRoutes, next, actions, stop: async () => { await rt.stop(); await r.stop(); } };
+  l.rt.on('inboundPolicy', (_n: Neighbor, a, why) => actions.push([a, why]));
+  await l.rt.start();
+  const next = (p: Omit<Opts, 'port'>): Instance => instance({ ...p, port: l.port });
+  return { ...l, rn, next, actions };
 }
 
 const ROUTES = [{ prefix: '192.168.1.0/24' }, { prefix: '192.168.2.0/24' }, { prefix: '172.16.5.0/24' }];

@@ -4,67 +4,14 @@
 // namespaces in test/fib and test/e2e). Real TCP on loopback.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolveTexts } from '../../src/config/config.js';
-import { createMemoryFib } from '../../src/fib/memory.js';
-import type { FibBackend } from '../../src/fib/backend.js';
-import { InstanceRuntime } from '../../src/daemon/instance.js';
-import { Speaker } from '../../src/daemon/speaker.js';
-import { RouteRecorder } from '../lib/route-recorder.js';
 import { waitFor } from '../lib/proc.js';
-
-function manifest(routerPort: number, maxPrefixes: number): string {
-  return `
-apiVersion: cilium.io/v2alpha1
-kind: CiliumBGPPeeringPolicy
-metadata: {name: lab}
-spec:
-  virtualRouters:
-  - localASN: 65001
-    exportPodCIDR: true
-    neighbors:
-    - peerAddress: 127.0.0.2/32
-      peerPort: ${routerPort}
-      peerASN: 65010
-      holdTimeSeconds: 9
-      keepAliveTimeSeconds: 3
-      connectRetryTimeSeconds: 1
-      eBGPMultihopTTL: 2
-      families: [{afi: ipv4, safi: unicast}]
-      prefixLimit: {maxPrefixes: ${maxPrefixes}, restartTimerSeconds: 1}
-      importPolicy:
-        rules:
-        - name: lab-prefixes
-          match: {prefixes: [{cidr: 192.168.0.0/16, ge: 24}]}
-          action: Accept
----
-apiVersion: v1
-kind: Node
-metadata:
-  name: node1
-  annotations: {cilium.io/bgp-virtual-router.65001: "router-id=10.0.0.1"}
-spec: {podCIDRs: [10.244.1.0/24]}
-status: {addresses: [{type: InternalIP, address: 127.0.0.1}]}
-`;
-}
+import { NODE_AS_SEEN_BY_ROUTER, labManifest, startInstanceLab } from './instance-lab.js';
 
 async function lab(maxPrefixes: number) {
-  const rec = new RouteRecorder();
-  const router = new Speaker({ localAs: 65010, routerId: '10.0.0.10', listen: { address: '127.0.0.2', port: 0 } }, rec);
-  await router.start();
-  const res = resolveTexts([{ file: 'lab.yaml', text: manifest(router.listenPort!, maxPrefixes) }], 'node1');
-  assert.deepEqual(res.errors, [], 'the manifest is valid');
-  const inst = res.config!.instances[0]!;
-  let fib: FibBackend | undefined;
-  const rt = new InstanceRuntime(inst, (ri) => {
-    const m = createMemoryFib({ table: ri.table, metric: ri.metric, protocol: ri.protocol });
-    m.kernel.addAddress(1, '127.0.0.1/8'); // loopback: the router's address is connected
-    fib = m.fib;
-    return m.fib;
-  });
-  router.addNeighbor({ address: '127.0.0.1', peerAs: 65001, passive: true, holdTime: 9, ebgpMultihopTtl: 2 });
-  await rt.start();
-  const kernelRoutes = async () => (await fib!.dump()).filter((r) => r.protocol === 186).map((r) => r.dst).sort();
-  return { router, rec, rt, kernelRoutes, stop: async () => { await rt.stop(); await router.stop(); } };
+  const l = await startInstanceLab((port) => labManifest([{ port, prefixLimit: `{maxPrefixes: ${maxPrefixes}, restartTimerSeconds: 1}` }]));
+  l.router.addNeighbor(NODE_AS_SEEN_BY_ROUTER);
+  await l.rt.start();
+  return l;
 }
 
 test('learned routes pass the import policy into the Loc-RIB and the FIB; withdrawals and peer loss remove them', async () => {

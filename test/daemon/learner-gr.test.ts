@@ -2,41 +2,9 @@
 // restart and stale-path timers (fake timers), F bit and capability checks on return.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Learner, type GracefulOptions, type StaleEvent } from '../../src/daemon/learner.js';
-import type { Neighbor } from '../../src/daemon/speaker.js';
+import type { GracefulOptions, StaleEvent } from '../../src/daemon/learner.js';
 import type { Negotiated } from '../../src/session/negotiate.js';
-import { ImportGuards } from '../../src/policy/guards.js';
-import { emptyAttributes } from '../../src/wire/attrs/types.js';
-import { PrefixBatch } from '../../src/wire/nlri/batch.js';
-import { encodeContext, packUpdates, packWithdrawals } from '../../src/wire/update-encoder.js';
-import { locateUpdate, updateContext } from '../../src/wire/update.js';
-
-const neighbor = {
-  address: '10.0.0.2',
-  options: { address: '10.0.0.2', peerAs: 65010 },
-  peer: { negotiated: undefined },
-  index: 1,
-  advertised: new Map(),
-} as unknown as Neighbor;
-
-const ctx = updateContext({ ebgp: true, peerAs: 65010 });
-
-function announce(prefixes: number[], med = 0): Buffer[] {
-  const a = emptyAttributes();
-  a.origin = 0;
-  a.asPath = [{ type: 2, asns: [65010] }];
-  a.nextHop = Buffer.from([10, 0, 0, 2]);
-  if (med) a.med = med;
-  const b = new PrefixBatch(1);
-  for (const p of prefixes) b.addV4(p, 24);
-  return packUpdates(a, b, encodeContext()).map((m) => m.subarray(19));
-}
-
-function withdraw(prefixes: number[]): Buffer[] {
-  const b = new PrefixBatch(1);
-  for (const p of prefixes) b.addV4(p, 24);
-  return packWithdrawals(b, encodeContext()).map((m) => m.subarray(19));
-}
+import { NEIGHBOR as neighbor, announceV4 as announce, learnerLab, withdrawV4 as withdraw } from './learner-lab.js';
 
 const pfx = (i: number) => (0x0a000000 + i * 256) | 0;
 
@@ -104,22 +72,11 @@ function setup(stalePathTime = 360) {
   const t = fakeTimers();
   const events: [StaleEvent, number, number][] = [];
   let changed = 0;
-  const learner = new Learner(
-    { asn: 65001, routerId: 0x0a000001 },
-    new ImportGuards(),
-    {},
-    { stale: (_p, afi, e, c) => events.push([e, afi, c]), routesChanged: () => changed++ },
-    t.clock,
-    { ...t.opts, stalePathTime },
-  );
-  const lp = learner.addPeer(
-    neighbor,
-    { importPolicy: { defaultAction: 'Accept', allowDefaultRoute: false, rules: [] }, prefixLimits: new Map() },
-    65001,
-  );
-  const feed = (msgs: Buffer[]) => {
-    for (const m of msgs) learner.update(neighbor, locateUpdate(m, ctx), ctx);
-  };
+  const { learner, lp, feed } = learnerLab({
+    events: { stale: (_p, afi, e, c) => events.push([e, afi, c]), routesChanged: () => changed++ },
+    clock: t.clock,
+    graceful: { ...t.opts, stalePathTime },
+  });
   const installed = (i: number) => {
     const s = learner.rib.v4.v4!.find(pfx(i), 24);
     return s >= 0 && learner.rib.v4.best(s) >= 0;
@@ -145,7 +102,7 @@ test('helper: graceful down keeps routes stale; after return, End-of-RIB sweeps 
   t.advance(30_000);
   learner.peerUp(neighbor, negotiated({ restartTime: 120 }));
   assert.equal(learner.helperStatus(neighbor).phase, 'waiting');
-  feed(announce(Array.from({ length: 25 }, (_, i) => pfx(i)), 5)); // 0..24 re-learned, new attributes
+  feed(announce(Array.from({ length: 25 }, (_, i) => pfx(i)), { med: 5 })); // 0..24 re-learned, new attributes
   feed(announce([pfx(100)])); // a new one
   feed(withdraw([pfx(24)])); // announced then withdrawn again
   assert.equal(learner.staleCount(neighbor, 1), 15);

@@ -3,45 +3,16 @@
 // softReconfiguration toggled on and off, and the interplay with graceful restart.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Learner, type GracefulOptions, type PolicyChange } from '../../src/daemon/learner.js';
-import type { Neighbor } from '../../src/daemon/speaker.js';
+import type { GracefulOptions, PolicyChange } from '../../src/daemon/learner.js';
 import type { Negotiated } from '../../src/session/negotiate.js';
 import type { ImportPolicy, ImportRule } from '../../src/config/model.js';
-import { ImportGuards } from '../../src/policy/guards.js';
-import { emptyAttributes } from '../../src/wire/attrs/types.js';
-import { PrefixBatch } from '../../src/wire/nlri/batch.js';
-import { encodeContext, packUpdates, packWithdrawals } from '../../src/wire/update-encoder.js';
-import { locateUpdate, updateContext } from '../../src/wire/update.js';
-
-const neighbor = {
-  address: '10.0.0.2',
-  options: { address: '10.0.0.2', peerAs: 65010 },
-  peer: { negotiated: undefined },
-  index: 1,
-  advertised: new Map(),
-} as unknown as Neighbor;
-
-const ctx = updateContext({ ebgp: true, peerAs: 65010 });
+import { NEIGHBOR as neighbor, announceV4, learnerLab, withdrawV4 } from './learner-lab.js';
 
 /** 10.<i>.0.0/24 for i < 100; 172.16.<i-100>.0/24 from 100. */
 const pfx = (i: number): number => (i < 100 ? 0x0a000000 + i * 0x10000 : 0xac100000 + (i - 100) * 256) >>> 0;
 
-function announce(ids: number[], opts: { med?: number; asns?: number[] } = {}): Buffer[] {
-  const a = emptyAttributes();
-  a.origin = 0;
-  a.asPath = [{ type: 2, asns: opts.asns ?? [65010] }];
-  a.nextHop = Buffer.from([10, 0, 0, 2]);
-  if (opts.med !== undefined) a.med = opts.med;
-  const b = new PrefixBatch(1);
-  for (const i of ids) b.addV4(pfx(i) | 0, 24);
-  return packUpdates(a, b, encodeContext()).map((m) => m.subarray(19));
-}
-
-function withdraw(ids: number[]): Buffer[] {
-  const b = new PrefixBatch(1);
-  for (const i of ids) b.addV4(pfx(i) | 0, 24);
-  return packWithdrawals(b, encodeContext()).map((m) => m.subarray(19));
-}
+const announce = (ids: number[], opts: { med?: number; asns?: number[] } = {}): Buffer[] => announceV4(ids.map((i) => pfx(i) | 0), opts);
+const withdraw = (ids: number[]): Buffer[] => withdrawV4(ids.map((i) => pfx(i) | 0));
 
 function rule(name: string, cidr: string, action: 'Accept' | 'Reject', localPreference?: number): ImportRule {
   const [ip, len] = cidr.split('/');
@@ -79,18 +50,13 @@ function setup(start: ImportPolicy, step = 7, deferred = false) {
   };
   const reev: [number, number, number][] = [];
   let changed = 0;
-  const learner = new Learner(
-    { asn: 65001, routerId: 0x0a000001 },
-    new ImportGuards(),
-    {},
-    { reevaluated: (_p, afi, a, r) => reev.push([afi, a, r]), routesChanged: () => changed++ },
-    () => 0,
+  const { learner, lp, feed } = learnerLab({
+    importPolicy: start,
+    prefixLimits: new Map([[1, { maxPrefixes: 1000, warningThresholdPercent: 90, restartTimerSeconds: 0 }]]),
+    events: { reevaluated: (_p, afi, a, r) => reev.push([afi, a, r]), routesChanged: () => changed++ },
+    clock: () => 0,
     graceful,
-  );
-  const lp = learner.addPeer(neighbor, { importPolicy: start, prefixLimits: new Map([[1, { maxPrefixes: 1000, warningThresholdPercent: 90, restartTimerSeconds: 0 }]]) }, 65001);
-  const feed = (msgs: Buffer[]): void => {
-    for (const m of msgs) learner.update(neighbor, locateUpdate(m, ctx), ctx);
-  };
+  });
   const rib = learner.rib.v4;
   const installed = (): number[] => {
     const out: number[] = [];

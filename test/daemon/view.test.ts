@@ -13,13 +13,14 @@ import { connect } from '../../src/api/client.js';
 import { ApiError, ErrorCode } from '../../src/api/errors.js';
 import type { AdjRibRoute, ApiEvent, FibQuery, FibRoute, NeighborInfo, NeighborRef, RibEntry, RibQuery } from '../../src/api/types.js';
 import { Daemon } from '../../src/daemon/daemon.js';
-import { Speaker } from '../../src/daemon/speaker.js';
+import type { Speaker } from '../../src/daemon/speaker.js';
 import { DaemonApiView, attributesView, capabilityList, communityText } from '../../src/daemon/view.js';
 import { silentLogger } from '../../src/observability/log.js';
 import { emptyAttributes } from '../../src/wire/attrs/types.js';
 import { emptyCapabilities } from '../../src/wire/open-types.js';
 import { RouteRecorder } from '../lib/route-recorder.js';
 import { waitFor } from '../lib/proc.js';
+import { NODE_AS_SEEN_BY_ROUTER, labManifest, startRouter } from './instance-lab.js';
 
 const SECRET = 'view-test-md5-secret';
 const INSTANCE = 'vr-65001';
@@ -28,43 +29,14 @@ const B: NeighborRef = { instance: INSTANCE, address: '127.0.0.3' };
 const C: NeighborRef = { instance: INSTANCE, address: '127.0.0.4' };
 
 function manifest(portA: number, portB: number): string {
-  const neighbor = (addr: string, port: number, asn: number, extra: string): string => `
-    - peerAddress: ${addr}/32
-      peerPort: ${port}
-      peerASN: ${asn}
-      holdTimeSeconds: 9
-      keepAliveTimeSeconds: 3
-      connectRetryTimeSeconds: 1
-      eBGPMultihopTTL: 2
-      families: [{afi: ipv4, safi: unicast}]
-      importPolicy:
-        rules:
-        - name: lab-prefixes
-          match: {prefixes: [{cidr: 192.168.0.0/16, ge: 24}]}
-          action: Accept${extra}`;
-  return `
-apiVersion: cilium.io/v2alpha1
-kind: CiliumBGPPeeringPolicy
-metadata: {name: lab}
-spec:
-  virtualRouters:
-  - localASN: 65001
-    exportPodCIDR: true
-    neighbors:${neighbor('127.0.0.2', portA, 65010, '\n      prefixLimit: {maxPrefixes: 4, restartTimerSeconds: 1}')}${neighbor('127.0.0.3', portB, 65020, '')}${neighbor('127.0.0.4', 1, 65030, '\n      authSecretRef: c-auth')}
----
-apiVersion: v1
-kind: Node
-metadata:
-  name: node1
-  annotations: {cilium.io/bgp-virtual-router.65001: "router-id=10.0.0.1"}
-spec: {podCIDRs: [10.244.1.0/24]}
-status: {addresses: [{type: InternalIP, address: 127.0.0.1}]}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: c-auth, namespace: kube-system}
-stringData: {password: ${SECRET}}
-`;
+  return labManifest(
+    [
+      { address: '127.0.0.2', port: portA, asn: 65010, prefixLimit: '{maxPrefixes: 4, restartTimerSeconds: 1}' },
+      { address: '127.0.0.3', port: portB, asn: 65020 },
+      { address: '127.0.0.4', port: 1, asn: 65030, authSecretRef: 'c-auth' },
+    ],
+    [`apiVersion: v1\nkind: Secret\nmetadata: {name: c-auth, namespace: kube-system}\nstringData: {password: ${SECRET}}`],
+  );
 }
 
 interface Lab {
@@ -97,11 +69,9 @@ const kernelRoutes = async () => (await runtime().fib!.dump()).filter((r) => r.p
 
 before(async () => {
   const recA = new RouteRecorder();
-  const routerA = new Speaker({ localAs: 65010, routerId: '10.0.0.10', listen: { address: '127.0.0.2', port: 0 } }, recA);
-  const routerB = new Speaker({ localAs: 65020, routerId: '10.0.0.20', listen: { address: '127.0.0.3', port: 0 } }, new RouteRecorder());
-  await routerA.start();
-  await routerB.start();
-  for (const r of [routerA, routerB]) r.addNeighbor({ address: '127.0.0.1', peerAs: 65001, passive: true, holdTime: 9, ebgpMultihopTtl: 2 });
+  const routerA = await startRouter('127.0.0.2', 65010, '10.0.0.10', recA);
+  const routerB = await startRouter('127.0.0.3', 65020, '10.0.0.20', new RouteRecorder());
+  for (const r of [routerA, routerB]) r.addNeighbor(NODE_AS_SEEN_BY_ROUTER);
   const dir = mkdtempSync(join(tmpdir(), 'tsbgp-view-'));
   const file = join(dir, 'node.yaml');
   writeFileSync(file, manifest(routerA.listenPort!, routerB.listenPort!));

@@ -19,9 +19,11 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLab, type Lab, type Ns } from '../lib/netns.js';
-import { check, run, sleep, waitFor } from '../lib/proc.js';
+import { run, sleep, waitFor } from '../lib/proc.js';
 import { needsRoot } from '../lib/root.js';
-import { Tsbgpd } from '../e2e/lab.js';
+import type { Tsbgpd } from '../e2e/lab.js';
+import { acceptRule, ciliumManifest, type ManifestNeighbor } from '../lib/cilium-manifest.js';
+import { BirdProcess, crash, finishNodeLab, nodeKernelRoutes, startNodeDaemon, waitNodeKernel } from '../lib/node-daemon.js';
 
 const skip = needsRoot('bird', 'birdc', 'vtysh', '/usr/lib/frr/bgpd', '/usr/lib/frr/zebra');
 
@@ -33,44 +35,20 @@ const BIRD_PREFIXES = ['192.168.31.0/24', '192.168.32.0/24'];
 const PLAIN_PREFIXES = ['192.168.41.0/24'];
 
 function policy(): string {
-  const nb = (peer: string, asn: number, gr: boolean): string[] => [
-    `    - peerAddress: "${peer}/32"`,
-    `      peerASN: ${asn}`,
-    '      holdTimeSeconds: 9',
-    '      keepAliveTimeSeconds: 3',
-    '      connectRetryTimeSeconds: 1',
-    '      families: [{afi: ipv4, safi: unicast}]',
-    ...(gr ? [`      gracefulRestart: {enabled: true, restartTimeSeconds: ${RESTART_TIME}}`] : []),
-    '      importPolicy:',
-    '        defaultAction: Reject',
-    '        rules:',
-    '        - name: lab',
-    '          match: {prefixes: [{cidr: 192.168.0.0/16, ge: 24, le: 24}]}',
-    '          action: Accept',
-  ];
-  return [
-    'apiVersion: cilium.io/v2alpha1',
-    'kind: CiliumBGPPeeringPolicy',
-    'metadata: {name: gr}',
-    'spec:',
-    '  virtualRouters:',
-    `  - localASN: ${NODE_ASN}`,
-    '    exportPodCIDR: true',
-    '    routeInstall: {enabled: true, table: main, metric: 20, protocol: 186}',
-    '    neighbors:',
-    ...nb('10.31.1.2', 65020, true),
-    ...nb('10.31.2.2', 65030, true),
-    ...nb('10.31.3.2', 65040, false),
-    '---',
-    'apiVersion: v1',
-    'kind: Node',
-    'metadata:',
-    '  name: gr-node',
-    `  annotations: {cilium.io/bgp-virtual-router.${NODE_ASN}: "router-id=10.255.31.1"}`,
-    `spec: {podCIDRs: ["${POD_CIDR}"]}`,
-    'status: {addresses: [{type: InternalIP, address: 10.31.1.1}]}',
-    '',
-  ].join('\n');
+  const nb = (address: string, asn: number, gr: boolean): ManifestNeighbor => ({
+    address,
+    asn,
+    ...(gr ? { gracefulRestart: `{enabled: true, restartTimeSeconds: ${RESTART_TIME}}` } : {}),
+    defaultAction: 'Reject',
+    rules: [acceptRule('lab', '192.168.0.0/16', { ge: 24, le: 24 })],
+  });
+  return ciliumManifest({
+    name: 'gr',
+    asn: NODE_ASN,
+    routeInstall: '{enabled: true, table: main, metric: 20, protocol: 186}',
+    neighbors: [nb('10.31.1.2', 65020, true), nb('10.31.2.2', 65030, true), nb('10.31.3.2', 65040, false)],
+    node: { name: 'gr-node', routerId: '10.255.31.1', podCidr: POD_CIDR, address: '10.31.1.1' },
+  });
 }
 
 function frrConf(prefixes: readonly string[]): string {
@@ -176,47 +154,25 @@ class Frr {
   }
 
   async killBgpd(): Promise<void> {
-    const pid = this.bgpd?.pid;
-    if (pid === undefined) return;
-    const gone = new Promise((r) => this.bgpd!.once('exit', r));
-    process.kill(pid, 'SIGKILL');
-    await gone;
-    this.bgpd = undefined;
+    if (await crash(this.bgpd)) this.bgpd = undefined;
   }
 }
 
-class Bird {
-  child: ChildProcess | undefined;
-  readonly sock: string;
-  readonly conf: string;
+class Bird extends BirdProcess {
   constructor(
-    readonly lab: Lab,
-    readonly ns: Ns,
-    readonly dir: string,
+    lab: Lab,
+    ns: Ns,
+    dir: string,
     readonly id: string,
     readonly asn: number,
     readonly gr: boolean,
   ) {
-    this.sock = join(dir, 'bird.ctl');
-    this.conf = join(dir, 'bird.conf');
+    super(lab, ns, dir, id);
   }
 
   /** `recover`: bird -R, graceful restart recovery (R and F bits in its OPEN). */
-  async start(prefixes: readonly string[], recover = false): Promise<void> {
-    writeFileSync(this.conf, birdConf(this.id, this.asn, prefixes, this.gr));
-    await check('bird', ['-p', '-c', this.conf]);
-    const args = ['-f', '-c', this.conf, '-s', this.sock, '-P', join(this.dir, 'bird.pid'), ...(recover ? ['-R'] : [])];
-    this.child = this.lab.spawnIn(this.ns, 'bird', args, { logFile: join(this.dir, 'bird.log') });
-    await waitFor(async () => /Daemon is up and running/.test((await run('birdc', ['-s', this.sock, 'show', 'status'])).stdout), {
-      timeoutMs: 15_000,
-      label: `bird ${this.id} up`,
-    });
-  }
-
-  async birdc(...args: string[]): Promise<string> {
-    const r = await run('birdc', ['-s', this.sock, ...args], { timeoutMs: 10_000 });
-    if (r.code !== 0) throw new Error(`birdc ${args.join(' ')}: ${r.stderr}${r.stdout}`);
-    return r.stdout;
+  start(prefixes: readonly string[], recover = false): Promise<void> {
+    return this.run(birdConf(this.id, this.asn, prefixes, this.gr), recover ? ['-R'] : []);
   }
 
   async established(): Promise<boolean> {
@@ -225,15 +181,6 @@ class Bird {
 
   async hasPodCidr(): Promise<boolean> {
     return (await this.birdc('show', 'route', 'protocol', 'n0')).includes(POD_CIDR);
-  }
-
-  async kill(): Promise<void> {
-    const pid = this.child?.pid;
-    if (pid === undefined) return;
-    const gone = new Promise((r) => this.child!.once('exit', r));
-    process.kill(pid, 'SIGKILL');
-    await gone;
-    this.child = undefined;
   }
 }
 
@@ -302,28 +249,10 @@ describe('graceful restart against FRR and BIRD (helper and restarting speaker)'
   let policyFile: string;
   const started = Date.now();
 
-  const kernel = async (): Promise<string[]> => {
-    const r = await check('ip', ['-n', node.netns, '-j', '-4', 'route', 'show', 'table', 'main', 'proto', '186']);
-    return (JSON.parse(r.stdout || '[]') as { dst: string }[]).map((x) => x.dst).sort();
-  };
-
-  const startDaemon = async (): Promise<Tsbgpd> =>
-    Tsbgpd.startIn(lab, node, {
-      config: [policyFile],
-      nodeName: 'gr-node',
-      socket: join(lab.dir, 'tsbgpd.sock'),
-      fib: 'kernel',
-      logFile: join(lab.dir, 'tsbgpd.log'),
-    });
-
-  const waitKernel = async (want: readonly string[], label: string, timeoutMs = 20_000): Promise<void> => {
-    const w = [...want].sort();
-    try {
-      await waitFor(kernel, { timeoutMs, intervalMs: 100, label, until: (have) => JSON.stringify(have) === JSON.stringify(w) });
-    } catch (e) {
-      assert.deepEqual(await kernel(), w, `${(e as Error).message}\n--- tsbgpd log ---\n${daemon?.logTail(30) ?? ''}`);
-    }
-  };
+  const kernel = (): Promise<string[]> => nodeKernelRoutes(node);
+  const startDaemon = (): Promise<Tsbgpd> => startNodeDaemon(lab, node, policyFile, 'gr-node');
+  const waitKernel = (want: readonly string[], label: string, timeoutMs?: number): Promise<void> =>
+    waitNodeKernel(node, want, label, () => daemon?.logTail(30) ?? '', timeoutMs);
 
   const allPeersUp = async (): Promise<void> => {
     await waitFor(async () => (await frr.established()) && (await bird.established()) && (await plain.established()), {
@@ -354,14 +283,7 @@ describe('graceful restart against FRR and BIRD (helper and restarting speaker)'
     daemon = await startDaemon();
   });
 
-  after(async () => {
-    try {
-      if (daemon?.alive) await daemon.stop('SIGKILL');
-    } finally {
-      await lab?.cleanup();
-    }
-    process.stderr.write(`# graceful-restart interop: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-  });
+  after(() => finishNodeLab(lab, daemon, 'SIGKILL', 'graceful-restart interop', started));
 
   it('learns every peer\'s routes; graceful restart negotiated with FRR and BIRD, not with the plain BIRD', async () => {
     await allPeersUp();

@@ -15,14 +15,15 @@
 // from the lab like the driver runs it.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NeighborInfo } from '../../src/api/types.js';
 import { createLab, type Lab, type Ns } from '../lib/netns.js';
-import { check, run, sleep, waitFor } from '../lib/proc.js';
+import { sleep, waitFor } from '../lib/proc.js';
 import { needsRoot } from '../lib/root.js';
-import { Tsbgpd } from '../e2e/lab.js';
+import type { Tsbgpd } from '../e2e/lab.js';
+import { acceptRule, ciliumManifest, type ManifestNeighbor } from '../lib/cilium-manifest.js';
+import { BirdProcess, finishNodeLab, startNodeDaemon, waitNodeKernel } from '../lib/node-daemon.js';
 
 const skip = needsRoot('bird', 'birdc');
 
@@ -31,41 +32,20 @@ const A = { id: '10.41.1.2', node: '10.41.1.1', asn: 65041, keep: ['192.168.41.0
 const B = { id: '10.41.2.2', node: '10.41.2.1', asn: 65042, keep: ['192.168.51.0/24'], late: '192.168.52.0/24' } as const;
 
 function policy(widened: boolean): string {
-  const nb = (peer: typeof A | typeof B, soft: boolean): string[] => [
-    `    - peerAddress: "${peer.id}/32"`,
-    `      peerASN: ${peer.asn}`,
-    '      holdTimeSeconds: 9',
-    '      keepAliveTimeSeconds: 3',
-    '      connectRetryTimeSeconds: 1',
-    '      families: [{afi: ipv4, safi: unicast}]',
-    '      importPolicy:',
-    '        defaultAction: Reject',
-    `        softReconfiguration: ${soft}`,
-    '        rules:',
-    ...[...peer.keep, ...(widened ? [peer.late] : [])].map((p, i) => `        - {name: r${i}, match: {prefixes: [{cidr: ${p}}]}, action: Accept}`),
-  ];
-  return [
-    'apiVersion: cilium.io/v2alpha1',
-    'kind: CiliumBGPPeeringPolicy',
-    'metadata: {name: sr}',
-    'spec:',
-    '  virtualRouters:',
-    `  - localASN: ${NODE_ASN}`,
-    '    exportPodCIDR: true',
-    '    routeInstall: {enabled: true, table: main, metric: 20, protocol: 186}',
-    '    neighbors:',
-    ...nb(A, true),
-    ...nb(B, false),
-    '---',
-    'apiVersion: v1',
-    'kind: Node',
-    'metadata:',
-    '  name: sr-node',
-    `  annotations: {cilium.io/bgp-virtual-router.${NODE_ASN}: "router-id=10.255.41.1"}`,
-    'spec: {podCIDRs: ["10.244.41.0/24"]}',
-    `status: {addresses: [{type: InternalIP, address: ${A.node}}]}`,
-    '',
-  ].join('\n');
+  const nb = (peer: typeof A | typeof B, soft: boolean): ManifestNeighbor => ({
+    address: peer.id,
+    asn: peer.asn,
+    defaultAction: 'Reject',
+    softReconfiguration: soft,
+    rules: [...peer.keep, ...(widened ? [peer.late] : [])].map((p, i) => acceptRule(`r${i}`, p)),
+  });
+  return ciliumManifest({
+    name: 'sr',
+    asn: NODE_ASN,
+    routeInstall: '{enabled: true, table: main, metric: 20, protocol: 186}',
+    neighbors: [nb(A, true), nb(B, false)],
+    node: { name: 'sr-node', routerId: '10.255.41.1', podCidr: '10.244.41.0/24', address: A.node },
+  });
 }
 
 function birdConf(p: typeof A | typeof B): string {
@@ -90,44 +70,18 @@ function birdConf(p: typeof A | typeof B): string {
   ].join('\n');
 }
 
-class Bird {
-  child: ChildProcess | undefined;
-  readonly sock: string;
-  readonly conf: string;
+class Bird extends BirdProcess {
   constructor(
-    readonly lab: Lab,
-    readonly ns: Ns,
-    readonly dir: string,
+    lab: Lab,
+    ns: Ns,
+    dir: string,
     readonly p: typeof A | typeof B,
   ) {
-    this.sock = join(dir, 'bird.ctl');
-    this.conf = join(dir, 'bird.conf');
+    super(lab, ns, dir, p.id);
   }
 
-  async start(): Promise<void> {
-    writeFileSync(this.conf, birdConf(this.p));
-    await check('bird', ['-p', '-c', this.conf]);
-    this.child = this.lab.spawnIn(this.ns, 'bird', ['-f', '-c', this.conf, '-s', this.sock, '-P', join(this.dir, 'bird.pid')], {
-      logFile: join(this.dir, 'bird.log'),
-    });
-    await waitFor(async () => /Daemon is up and running/.test((await run('birdc', ['-s', this.sock, 'show', 'status'])).stdout), {
-      timeoutMs: 15_000,
-      label: `bird ${this.p.id} up`,
-    });
-  }
-
-  async birdc(...args: string[]): Promise<string> {
-    const r = await run('birdc', ['-s', this.sock, ...args], { timeoutMs: 10_000 });
-    if (r.code !== 0) throw new Error(`birdc ${args.join(' ')}: ${r.stderr}${r.stdout}`);
-    return r.stdout;
-  }
-
-  log(): string {
-    try {
-      return readFileSync(join(this.dir, 'bird.log'), 'utf8');
-    } catch {
-      return '';
-    }
+  start(): Promise<void> {
+    return this.run(birdConf(this.p));
   }
 
   /** State and "since" time of the session, from `show protocols all n0`. */
@@ -149,19 +103,8 @@ describe('soft reconfiguration inbound against BIRD without route refresh', { sk
   let policyFile: string;
   const started = Date.now();
 
-  const kernel = async (): Promise<string[]> => {
-    const r = await check('ip', ['-n', node.netns, '-j', '-4', 'route', 'show', 'table', 'main', 'proto', '186']);
-    return (JSON.parse(r.stdout || '[]') as { dst: string }[]).map((x) => x.dst).sort();
-  };
-
-  const waitKernel = async (want: readonly string[], label: string, timeoutMs = 20_000): Promise<void> => {
-    const w = [...want].sort();
-    try {
-      await waitFor(kernel, { timeoutMs, intervalMs: 100, label, until: (have) => JSON.stringify(have) === JSON.stringify(w) });
-    } catch (e) {
-      assert.deepEqual(await kernel(), w, `${(e as Error).message}\n--- tsbgpd log ---\n${daemon?.logTail(30) ?? ''}`);
-    }
-  };
+  const waitKernel = (want: readonly string[], label: string, timeoutMs?: number): Promise<void> =>
+    waitNodeKernel(node, want, label, () => daemon?.logTail(30) ?? '', timeoutMs);
 
   const neighbor = async (address: string): Promise<NeighborInfo> => {
     const n = (await daemon!.json<NeighborInfo[]>(['neighbor'])).find((x) => x.address === address);
@@ -182,23 +125,10 @@ describe('soft reconfiguration inbound against BIRD without route refresh', { sk
     await birdB.start();
     policyFile = join(lab.dir, 'policy.yaml');
     writeFileSync(policyFile, policy(false));
-    daemon = await Tsbgpd.startIn(lab, node, {
-      config: [policyFile],
-      nodeName: 'sr-node',
-      socket: join(lab.dir, 'tsbgpd.sock'),
-      fib: 'kernel',
-      logFile: join(lab.dir, 'tsbgpd.log'),
-    });
+    daemon = await startNodeDaemon(lab, node, policyFile, 'sr-node');
   });
 
-  after(async () => {
-    try {
-      if (daemon?.alive) await daemon.stop('SIGTERM');
-    } finally {
-      await lab?.cleanup();
-    }
-    process.stderr.write(`# soft-reconfig interop: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-  });
+  after(() => finishNodeLab(lab, daemon, 'SIGTERM', 'soft-reconfig interop', started));
 
   it('learns what the first policy accepts; neither BIRD announces route refresh', async () => {
     await waitFor(async () => (await birdA.session()).state === 'Established' && (await birdB.session()).state === 'Established', {
