@@ -14,15 +14,21 @@
 //   sendAsync(handle, buf, len, cb(result)) -> undefined; buffers are sent in
 //       call order by one pool thread at a time, so several may be queued
 //   addMembership(handle, group) -> 0 or -errno (groups above 32, e.g. RTNLGRP_NEXTHOP)
-//   info(handle) -> { portId, rcvbuf, sndbuf }
+//   dropEchoes(handle, portId) -> 0 or -errno: a socket filter that drops route and
+//       nexthop messages carrying nlmsg_pid == portId (notifications of another
+//       socket's own writes) in the kernel, before they are queued to this socket
+//   info(handle) -> { portId, rcvbuf, sndbuf, sendMs, sends }: sendMs is the time
+//       spent in sendAsync's sendmsg() calls (wall clock, on the pool thread)
 //   ref(handle, bool)   keep / stop keeping the event loop alive
 //   close(handle)
 #include <node_api.h>
 #include <uv.h>
 
 #include <errno.h>
+#include <linux/filter.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +69,8 @@ typedef struct {
   struct send_item *pending_head, *pending_tail;  // queued, not yet sent
   struct send_item *done_head, *done_tail;        // sent, callback not yet called
   int worker_running;
+  uint64_t send_ns;     // time spent inside sendAsync's sendmsg() calls (the kernel's work)
+  uint64_t send_calls;
   int in_deliver;  // inside onRecv: close() must not destroy the async context yet
   napi_ref on_recv;
   napi_async_context actx;
@@ -379,9 +387,13 @@ static void send_execute(napi_env env, void *data) {
     if (s->pending_head == NULL) s->pending_tail = NULL;
     uv_mutex_unlock(&s->mu);
     // fd is only closed once no worker is left (maybe_close_fd), so it is valid here.
+    uint64_t t0 = uv_hrtime();
     it->result = s->closing ? -EBADF : send_to_kernel(s->fd, it->data, it->len);
+    uint64_t dt = uv_hrtime() - t0;
     it->next = NULL;
     uv_mutex_lock(&s->mu);
+    s->send_ns += dt;
+    s->send_calls++;
     if (s->done_tail) s->done_tail->next = it;
     else s->done_head = it;
     s->done_tail = it;
@@ -477,6 +489,38 @@ static napi_value js_add_membership(napi_env env, napi_callback_info info) {
   return make_int(env, 0);
 }
 
+// Classic BPF sees each queued skb from the nlmsghdr on. Notifications hold one
+// message each; answers to this socket's own requests carry its own port id, so
+// they always pass. Loads are big-endian: the host-order header fields are
+// compared byte-swapped (the addon only runs on little-endian hosts).
+static uint32_t bswap16c(uint32_t v) { return ((v & 0xff) << 8) | ((v >> 8) & 0xff); }
+
+static napi_value js_drop_echoes(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  nl_sock *s = argc >= 2 ? get_sock(env, argv[0]) : NULL;
+  uint32_t port;
+  if (s == NULL || napi_get_value_uint32(env, argv[1], &port) != napi_ok)
+    return throw_type(env, "dropEchoes(handle, portId)");
+  if (s->closing) return make_int(env, -EBADF);
+  struct sock_filter code[] = {
+      /* 0 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, offsetof(struct nlmsghdr, nlmsg_type)),
+      /* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, bswap16c(RTM_NEWROUTE), 4, 0),
+      /* 2 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, bswap16c(RTM_DELROUTE), 3, 0),
+      /* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, bswap16c(104 /* RTM_NEWNEXTHOP */), 2, 0),
+      /* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, bswap16c(105 /* RTM_DELNEXTHOP */), 1, 0),
+      /* 5 */ BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+      /* 6 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct nlmsghdr, nlmsg_pid)),
+      /* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __builtin_bswap32(port), 0, 1),
+      /* 8 */ BPF_STMT(BPF_RET | BPF_K, 0),
+      /* 9 */ BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+  };
+  struct sock_fprog prog = {.len = sizeof code / sizeof code[0], .filter = code};
+  if (setsockopt(s->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0) return make_int(env, -errno);
+  return make_int(env, 0);
+}
+
 static napi_value js_info(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -495,6 +539,13 @@ static napi_value js_info(napi_env env, napi_callback_info info) {
   napi_set_named_property(env, out, "portId", make_int(env, s->port_id));
   napi_set_named_property(env, out, "rcvbuf", make_int(env, rcv));
   napi_set_named_property(env, out, "sndbuf", make_int(env, snd));
+  uv_mutex_lock(&s->mu);
+  uint64_t ns = s->send_ns, calls = s->send_calls;
+  uv_mutex_unlock(&s->mu);
+  napi_value ms;
+  napi_create_double(env, (double)ns / 1e6, &ms);
+  napi_set_named_property(env, out, "sendMs", ms);
+  napi_set_named_property(env, out, "sends", make_int(env, (int64_t)calls));
   return out;
 }
 
@@ -528,6 +579,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"send", NULL, js_send, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sendAsync", NULL, js_send_async, NULL, NULL, NULL, napi_enumerable, NULL},
       {"addMembership", NULL, js_add_membership, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"dropEchoes", NULL, js_drop_echoes, NULL, NULL, NULL, napi_enumerable, NULL},
       {"info", NULL, js_info, NULL, NULL, NULL, napi_enumerable, NULL},
       {"ref", NULL, js_ref, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},

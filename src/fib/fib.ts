@@ -1,7 +1,8 @@
 // The FIB engine: desired state in, batched rtnetlink out.
 //
-// apply() only records what the daemon wants and queues the prefix; a writer
-// loop turns queued prefixes into route messages (decide() in diff.ts), packs
+// apply() records what the daemon wants and queues the prefix (starting the
+// writer at once if the kernel's thread is idle); a writer loop turns queued
+// prefixes into route messages (decide() in diff.ts), packs
 // hundreds of them into one buffer without per-route ACKs, ends the buffer with
 // a NOOP that asks for an ACK, and sends it off the event loop. Errors come
 // back as NLMSG_ERROR carrying the sequence number of the failed message,
@@ -13,7 +14,8 @@
 //
 // Two sockets: `ctl` is subscribed to link, address and route notifications
 // and serves dumps; `wr` only writes, so notifications of our own writes (one
-// per route, on ctl) never sit in front of the answers the writer waits for.
+// per route) never sit in front of the answers the writer waits for. A socket
+// filter on ctl drops those echoes (by wr's port id) in the kernel.
 import { EventEmitter } from 'node:events';
 import type { AddressInfo, FibBackend, FibEvent, FibOp, FibStats, KernelRoute, LinkInfo, RouteState } from './backend.js';
 import type { FibBatch } from './batch.js';
@@ -59,7 +61,7 @@ import {
 import { addrInfo, linkInfo } from './info.js';
 import { NetlinkError, NetlinkSocket, type TransportFactory } from './netlink/socket.js';
 import { OtherRoutes, type OtherRoute, type Resolution } from './routes.js';
-import { EntryFlag, FibTable, IdQueue } from './table.js';
+import { EntryFlag, FibTable, IdQueue, KEY_WORDS } from './table.js';
 import { type BatchOwner, Kind, type StaleRoute, WriteBatch } from './write-batch.js';
 
 export interface FibOptions {
@@ -73,9 +75,9 @@ export interface FibOptions {
   readonly nexthopIdBase?: number;
   /** Use nexthop objects (kernel >= 5.3; default true). */
   readonly useNexthopObjects?: boolean;
-  /** Bytes per send (default 128 KiB). */
+  /** Bytes per send (default 64 KiB). */
   readonly batchBytes?: number;
-  /** Batches sent but not yet answered (default 3). */
+  /** Batches sent but not yet answered (default 16). */
   readonly maxInflight?: number;
   /** Retry failed routes this often (ms; default 30 s; 0 = only on link/address changes). */
   readonly retryMs?: number;
@@ -95,8 +97,10 @@ const DEFAULTS = {
   metric: 20,
   nexthopIdBase: 0x7b000000,
   useNexthopObjects: true,
-  batchBytes: 128 * 1024,
-  maxInflight: 3,
+  // 1 MiB queued for the kernel: the addon's worker always has the next batch
+  // when a send returns, even while the event loop is busy with the RIB.
+  batchBytes: 64 * 1024,
+  maxInflight: 16,
   retryMs: 30_000,
   gcIntervalMs: 1000,
   watchRoutes: true,
@@ -124,6 +128,8 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
   /** Batches whose send has not returned: their buffers are still being read. */
   private sending = 0;
   private pumpScheduled = false;
+  /** Inside pump(): a listener of an event it emits must not start another fill. */
+  private pumping = false;
   private topoTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private gcWanted = false;
@@ -168,7 +174,7 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
     // The smallest message is an IPv4 delete: 16 + 12 + 8 + 8 + 8 bytes.
     this.maxOps = Math.ceil(this.o.batchBytes / 52) + 8;
     this.opCap = this.maxOps;
-    for (let i = 0; i < this.o.maxInflight + 1; i++) this.free.push(new WriteBatch(this, this.o.batchBytes, this.maxOps));
+    for (let i = 0; i < this.o.maxInflight + 1; i++) this.free.push(new WriteBatch(this, this.o.batchBytes, this.maxOps, this.own));
   }
 
   // ------------------------------------------------------------ lifecycle
@@ -198,11 +204,18 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
     if (this.o.watchRoutes) this.ctl.transport.addMembership(RtnlGrp.NEXTHOP);
     this.wr = new NetlinkSocket(this.transport, {
       groups: 0,
-      rcvbuf: 16 * 1024 * 1024,
+      // Room for an error answer (~1 KiB of skb each) to every message in flight.
+      // (beyond 64 MiB, ENOBUFS halves the batches: see opCap).
+      rcvbuf: Math.min(64 << 20, Math.max(16 << 20, this.o.maxInflight * this.maxOps * 1024)),
       sndbuf: Math.max(4 << 20, this.o.batchBytes * 2),
       flags: SockFlag.EXT_ACK | SockFlag.CAP_ACK,
       onOverflow: () => this.requestResync('enobufs (answers)'),
     });
+    // One notification per route we write comes back to ctl: have the kernel drop
+    // them (a socket filter on the writer's port id) instead of queueing and
+    // copying them to us only to be skipped; they also overflowed ctl's buffer.
+    // Other writers' changes to our routes carry their own port id and still come.
+    this.ctl.transport.dropEchoes?.(this.wr.transport.portId);
     try {
       await this.checkPrivilege();
       await this.resync('start', true);
@@ -306,6 +319,9 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
       t.flags[id]! &= ~(EntryFlag.ADOPTED | EntryFlag.FAILED);
       this.markDirty(id);
     }
+    // Start writing now rather than after the event loop's next turn, which may
+    // hold a long stretch of RIB work: the kernel's thread would wait idle.
+    if (this.sending === 0) this.pump();
   }
 
   reconcile(): void {
@@ -515,6 +531,19 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
   }
 
   private pump(): void {
+    if (this.pumping) {
+      this.schedulePump();
+      return;
+    }
+    this.pumping = true;
+    try {
+      this.pumpNow();
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private pumpNow(): void {
     this.pumpScheduled = false;
     if (!this.started || this.stopped || this.resyncing) return;
     if (this.resyncWanted) {
@@ -536,12 +565,16 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
       this.sending++;
       b.sent = false;
       b.answered = false;
+      const gen = ++b.gen;
       this.counters.batches++;
       this.counters.messages += b.count;
       this.wr.sendBatch(b.enc.buf, b.enc.pos, b, () => {
         this.sending--;
-        b.sent = true;
-        if (b.answered) this.free.push(b);
+        // The marker's answer may have freed (and reused) the buffer already.
+        if (b.gen === gen && !b.sent) {
+          b.sent = true;
+          if (b.answered) this.free.push(b);
+        }
         this.schedulePump();
       });
     }
@@ -625,7 +658,7 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
     }
 
     const t = this.table;
-    const scratch = this.scratch;
+    const rw = b.routes;
     while (b.count < limit - 1) {
       const id = this.carry >= 0 ? this.carry : this.dirty.shift();
       this.carry = -1;
@@ -646,13 +679,12 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
           this.carry = id;
           break;
         }
-        t.addr(id, scratch, 0);
         const seq = b.firstSeq + b.count;
         if (del) {
-          putRoute(enc, Rtm.DELROUTE, req, seq, fam, scratch, 0, t.plen(id), this.own.table, proto, this.own.metric, null);
+          rw.put(Rtm.DELROUTE, req, seq, fam, t.keys, id * KEY_WORDS, t.plen(id), null);
         } else {
           const fl = req | NlmF.CREATE | (act === Action.ADD ? NlmF.EXCL : NlmF.REPLACE);
-          putRoute(enc, Rtm.NEWROUTE, fl, seq, fam, scratch, 0, t.plen(id), this.own.table, proto, this.own.metric, block);
+          rw.put(Rtm.NEWROUTE, fl, seq, fam, t.keys, id * KEY_WORDS, t.plen(id), block);
         }
         b.entry[b.count] = id;
         const kind = act === Action.ADD ? Kind.ADD : act === Action.REPLACE ? Kind.REPLACE : act === Action.PROBE ? Kind.PROBE : Kind.DELETE;
@@ -753,6 +785,10 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
     if (topo) changed = changed.concat(this.nh.resolveAll());
     // Full batches that were answered in full: grow back, slowly (additive).
     if (b.count >= this.opCap - 1) this.opCap = Math.min(this.maxOps, this.opCap + 16);
+    // The kernel copies a send's whole buffer before handling its first message,
+    // so the marker's answer proves the buffer free: reuse it now, not when the
+    // addon reports the send (it does so only once its queue of sends ran dry).
+    b.sent = true;
     this.release(b);
     this.requeueUsers(new Set(changed));
     if (deleted) this.gcWanted = true;
@@ -869,7 +905,7 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
     }
   }
 
-  /** The batch is answered (or given up); its buffer is reused once its send returned too. */
+  /** The batch is answered (or given up); its buffer is reused once the kernel is done reading it. */
   private release(b: WriteBatch): void {
     this.inflight--;
     b.answered = true;

@@ -24,7 +24,8 @@ export const EntryFlag = {
   LIVE: 0x80,
 } as const;
 
-const KEY_WORDS = 5;
+/** Int32 words per entry in FibTable.keys: the address, then family and length. */
+export const KEY_WORDS = 5;
 /** Set in the fifth key word of a live entry (above family and length). */
 const KEY_LIVE = 0x10000;
 

@@ -6,6 +6,7 @@ import { IfOper, NlmF, Rtm } from '../../src/fib/netlink/constants.js';
 import {
   NlEncoder,
   RouteView,
+  RouteWords,
   checkMsg,
   decodeAddr,
   decodeError,
@@ -248,5 +249,48 @@ test('route messages round-trip through the decoder (IPv4 and IPv6, any table)',
         assert.deepEqual([...enc.buf.subarray(v.dstOff, v.dstOff + (isV4 ? 4 : 16))], [...raw.subarray(0, isV4 ? 4 : 16)]);
       },
     ),
+  );
+});
+
+test('RouteWords writes the same bytes as putRoute (v4/v6, add/replace/delete, any block)', () => {
+  const words = new Int32Array(4);
+  const bytes = new Uint8Array(16);
+  const blocks = [
+    null,
+    nhIdBlock(0x7b000001),
+    gatewayBlock(4, [{ family: 4, addr: Uint8Array.of(10, 0, 0, 2), oif: 3, weight: 1 }]),
+    gatewayBlock(6, [
+      { family: 6, addr: parseIp('2001:db8::2')!.bytes, oif: 3, weight: 1 },
+      { family: 6, addr: parseIp('2001:db8::3')!.bytes, oif: 4, weight: 7 },
+    ]),
+  ];
+  fc.assert(
+    fc.property(
+      fc.constantFrom<4 | 6>(4, 6),
+      fc.uint8Array({ minLength: 16, maxLength: 16 }),
+      fc.integer({ min: 0, max: 128 }),
+      fc.constantFrom(0, 1, 2, 3),
+      fc.constantFrom(100, 254, 1000),
+      fc.integer({ min: 1, max: 0xffffffff }),
+      fc.integer({ min: 1, max: 0xfffffff0 }),
+      (family, addr, plen0, bi, table, metric, seq) => {
+        const plen = family === 4 ? plen0 % 33 : plen0;
+        bytes.set(addr);
+        for (let w = 0; w < 4; w++) words[w] = (addr[w * 4]! << 24) | (addr[w * 4 + 1]! << 16) | (addr[w * 4 + 2]! << 8) | addr[w * 4 + 3]!;
+        const nh = blocks[bi]!;
+        const type = nh ? Rtm.NEWROUTE : Rtm.DELROUTE;
+        const flags = nh ? NlmF.REQUEST | NlmF.CREATE | NlmF.REPLACE : NlmF.REQUEST;
+        const a = new NlEncoder(4096);
+        const b = new NlEncoder(4096);
+        b.buf.fill(0xee); // stale bytes must not leak into padding
+        a.u32(7); // messages after others
+        b.u32(7);
+        putRoute(a, type, flags, seq, family, bytes, 0, plen, table, 186, metric, nh);
+        new RouteWords(b, table, 186, metric).put(type, flags, seq, family, words, 0, plen, nh);
+        assert.equal(b.pos, a.pos);
+        assert.deepEqual(b.buf.subarray(0, b.pos), a.buf.subarray(0, a.pos));
+      },
+    ),
+    { numRuns: 300 },
   );
 });

@@ -7,6 +7,10 @@ import type { FibEvent } from '../../src/fib/backend.js';
 import { FibBatch } from '../../src/fib/batch.js';
 import type { Fib } from '../../src/fib/fib.js';
 import { createKernelFib } from '../../src/fib/kernel.js';
+import { kernelTransport } from '../../src/fib/netlink/addon.js';
+import { NlEncoder, gatewayBlock, msgPid, msgType, putRoute } from '../../src/fib/netlink/codec.js';
+import { NlmF, RtmGrp, Rtm } from '../../src/fib/netlink/constants.js';
+import { NetlinkSocket } from '../../src/fib/netlink/socket.js';
 
 export const TABLE = 100;
 
@@ -258,6 +262,62 @@ const scenarios: Record<string, () => Promise<unknown>> = {
     return { v0, viaBefore, viaDown, links, events, routesDown, statsDown, routesUp, statsUp };
   },
 };
+
+/** Adds 30.0.<n>.0/24 via 10.0.0.2 dev v0, protocol 186, in TABLE from socket `s` (ACKed). */
+async function rawAdd(s: NetlinkSocket, n: number): Promise<void> {
+  const gw = gatewayBlock(4, [{ family: 4, addr: Uint8Array.of(10, 0, 0, 2), oif: ifindex('v0'), weight: 1 }]);
+  await s.request((enc: NlEncoder, seq: number) => {
+    putRoute(enc, Rtm.NEWROUTE, NlmF.REQUEST | NlmF.ACK | NlmF.CREATE | NlmF.EXCL, seq, 4, Uint8Array.of(30, 0, n, 0), 0, 24, TABLE, 186, 20, gw);
+  });
+}
+
+Object.assign(scenarios, {
+  /**
+   * The socket filter of the notification socket: a writer's own route echoes are
+   * dropped in the kernel, another socket's changes to routes of the same protocol
+   * still arrive; then the Fib sees another process delete one of its routes.
+   */
+  async echoes() {
+    const seen = (label: string[], pids: number[]) => (b: Buffer, off: number): void => {
+      if (msgType(b, off) === Rtm.NEWROUTE || msgType(b, off) === Rtm.DELROUTE) {
+        label.push(`${msgType(b, off) === Rtm.NEWROUTE ? 'new' : 'del'}`);
+        pids.push(msgPid(b, off));
+      }
+    };
+    const opts = { groups: 0, rcvbuf: 1 << 20, sndbuf: 1 << 20, flags: 3 };
+    const fTypes: string[] = [];
+    const fPids: number[] = [];
+    const pTypes: string[] = [];
+    const pPids: number[] = [];
+    const filtered = new NetlinkSocket(kernelTransport, { ...opts, groups: RtmGrp.IPV4_ROUTE, onNotify: seen(fTypes, fPids) });
+    const plain = new NetlinkSocket(kernelTransport, { ...opts, groups: RtmGrp.IPV4_ROUTE, onNotify: seen(pTypes, pPids) });
+    const writer = new NetlinkSocket(kernelTransport, opts);
+    const other = new NetlinkSocket(kernelTransport, opts);
+    const attach = filtered.transport.dropEchoes?.(writer.transport.portId);
+    await rawAdd(writer, 0);
+    await rawAdd(other, 1);
+    await rawAdd(writer, 2);
+    await sleep(100);
+    const raw = { attach, writer: writer.transport.portId, other: other.transport.portId, fTypes, fPids, pTypes, pPids };
+    for (const s of [filtered, plain, writer, other]) s.close();
+    ip('route', 'flush', 'table', String(TABLE));
+
+    const { fib, events } = await open();
+    fib.defineNexthop(1, [{ address: '10.0.0.2' }]);
+    const b = new FibBatch();
+    for (let i = 0; i < 3000; i++) b.pushV4((0x0b000000 + i * 256) >>> 0, 24, 1);
+    fib.apply(b);
+    await fib.flush();
+    const installed = fib.stats().installed;
+    // Another process removes one of ours: the Fib must notice and put it back.
+    ip('route', 'del', '11.0.5.0/24', 'table', String(TABLE), 'proto', '186', 'metric', '20');
+    await settle(fib);
+    const back = (ipJson('route', 'show', 'table', String(TABLE), '11.0.5.0/24') as unknown[]).length;
+    const stats = fib.stats();
+    await fib.stop();
+    return { raw, installed, back, stats, events: events.filter((e) => e.type !== 'resync') };
+  },
+});
 
 const name = process.argv[2] ?? '';
 const run = scenarios[name];

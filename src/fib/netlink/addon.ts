@@ -11,7 +11,8 @@ interface Addon {
   send(h: object, buf: Buffer, len: number): number;
   sendAsync(h: object, buf: Buffer, len: number, cb: (res: number) => void): void;
   addMembership(h: object, group: number): number;
-  info(h: object): { portId: number; rcvbuf: number; sndbuf: number };
+  dropEchoes(h: object, portId: number): number;
+  info(h: object): { portId: number; rcvbuf: number; sndbuf: number; sendMs: number; sends: number };
   ref(h: object, on: boolean): void;
   close(h: object): void;
 }
@@ -81,6 +82,10 @@ class AddonTransport implements NlTransport {
 
   addMembership(group: number): number {
     return this.a.addMembership(this.h, group);
+  }
+
+  dropEchoes(portId: number): number {
+    return this.a.dropEchoes(this.h, portId);
   }
 
   buffers(): { rcvbuf: number; sndbuf: number } {

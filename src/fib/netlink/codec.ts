@@ -204,6 +204,84 @@ export function putRoute(
   return true;
 }
 
+const bswap32 = (v: number): number => ((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24);
+
+/**
+ * The writer's hot path: route messages written as 32-bit words into an
+ * encoder's buffer (netlink messages are 4-byte aligned and the host is
+ * little-endian), the prefix taken as big-endian int32 words (FibTable keys).
+ * Same bytes as putRoute, a fraction of its cost per route.
+ */
+export class RouteWords {
+  private readonly w: Int32Array;
+  /** rtmsg's second word (table, protocol, scope, type) for adds and deletes. */
+  private readonly rtAdd: number;
+  private readonly rtDel: number;
+
+  constructor(
+    private readonly enc: NlEncoder,
+    private readonly table: number,
+    protocol: number,
+    private readonly metric: number,
+  ) {
+    const b = enc.buf;
+    if (b.byteOffset & 3) throw new Error('encoder buffer not 4-byte aligned');
+    this.w = new Int32Array(b.buffer, b.byteOffset, b.length >> 2);
+    const t = table < 256 ? table : RtTable.UNSPEC;
+    this.rtAdd = t | (protocol << 8) | (RtScope.UNIVERSE << 16) | (Rtn.UNICAST << 24);
+    this.rtDel = t | (protocol << 8) | (RtScope.NOWHERE << 16) | (Rtn.UNSPEC << 24);
+  }
+
+  /**
+   * One RTM_NEWROUTE (`nh` given) or RTM_DELROUTE (`nh` null) for the prefix in
+   * `words[k..]` (1 word for IPv4, 4 for IPv6). The caller checked the room.
+   */
+  put(type: number, flags: number, seq: number, family: Family, words: Int32Array, k: number, plen: number, nh: Uint8Array | null): void {
+    const enc = this.enc;
+    const w = this.w;
+    const at = enc.pos;
+    let i = at >> 2;
+    const start = i;
+    i++; // length, below
+    w[i++] = type | (flags << 16);
+    w[i++] = seq | 0;
+    w[i++] = 0;
+    w[i++] = (family === 4 ? AddrFamily.INET : AddrFamily.INET6) | (plen << 8);
+    w[i++] = nh ? this.rtAdd : this.rtDel;
+    w[i++] = 0;
+    if (family === 4) {
+      w[i++] = (NLA_HDRLEN + 4) | (Rta.DST << 16);
+      w[i++] = bswap32(words[k]!);
+    } else {
+      w[i++] = (NLA_HDRLEN + 16) | (Rta.DST << 16);
+      w[i++] = bswap32(words[k]!);
+      w[i++] = bswap32(words[k + 1]!);
+      w[i++] = bswap32(words[k + 2]!);
+      w[i++] = bswap32(words[k + 3]!);
+    }
+    w[i++] = 8 | (Rta.TABLE << 16);
+    w[i++] = this.table;
+    w[i++] = 8 | (Rta.PRIORITY << 16);
+    w[i++] = this.metric;
+    let end = i << 2;
+    if (nh) {
+      const n = nh.length;
+      if (n === 8) {
+        w[i++] = nh[0]! | (nh[1]! << 8) | (nh[2]! << 16) | (nh[3]! << 24);
+        w[i++] = nh[4]! | (nh[5]! << 8) | (nh[6]! << 16) | (nh[7]! << 24);
+        end = i << 2;
+      } else {
+        const b = enc.buf;
+        b.set(nh, end);
+        end += n;
+        while (end & 3) b[end++] = 0;
+      }
+    }
+    w[start] = end - at;
+    enc.pos = end;
+  }
+}
+
 /** RTA_NH_ID: the route uses nexthop object `id` (kernel >= 5.3). */
 export function nhIdBlock(id: number): Buffer {
   const b = Buffer.alloc(8);

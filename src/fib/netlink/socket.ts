@@ -16,6 +16,12 @@ export interface NlTransport {
   /** Sends off the event loop (the kernel handles a big batch inside sendmsg). */
   sendAsync(buf: Buffer, len: number, cb: (res: number) => void): void;
   addMembership(group: number): number;
+  /**
+   * Drops route and nexthop notifications caused by socket `portId` (our own
+   * writes echoed back) before they reach this socket; returns 0 or -errno.
+   * Optional: without it they are received and skipped by port id.
+   */
+  dropEchoes?(portId: number): number;
   ref(on: boolean): void;
   close(): void;
 }
