@@ -938,7 +938,14 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
     } else if (type === Rtm.NEWNEXTHOP || type === Rtm.DELNEXTHOP) {
       if (this.wr && msgPid(b, off) === this.wr.transport.portId) return;
       const n = decodeNexthop(b, off, len);
-      if (!n || n.protocol === this.own.protocol) return;
+      if (!n) return;
+      if (n.protocol === this.own.protocol) {
+        // One of our objects deleted by another process (`ip nexthop del`; port id not 0,
+        // which is the kernel's own flush on link down, handled with the link): the kernel
+        // drops the routes using it without IPv4 route notifications. Re-read and rewrite.
+        if (type === Rtm.DELNEXTHOP && msgPid(b, off) !== 0) this.requestResync(`nexthop object ${n.id} deleted by another process`);
+        return;
+      }
       if (type === Rtm.NEWNEXTHOP) this.others.objects.set(n.id, n);
       else if (!this.others.objects.delete(n.id)) return;
       if (this.others.size > 0) this.routesChanged();
