@@ -5,6 +5,13 @@
  * (the RIB). A node agent never re-advertises what it learns, so the Adj-RIB-Out is
  * just the originated routes, rendered per session (eBGP prepends our AS, iBGP carries
  * LOCAL_PREF).
+ *
+ * Backpressure: every Adj-RIB-Out change of an Established neighbour is noted in its
+ * OutQueue (prefix → what the peer was last sent) and sent from there in slices. When
+ * the socket is over its high-water mark (Peer.sendUpdate returns false) nothing more is
+ * written until 'drain'; changes made meanwhile merge into the same entries, so a peer
+ * that stops reading costs one socket buffer plus a map no larger than its Adj-RIB-Out
+ * (before and after), however many reloads happen.
  */
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
@@ -67,6 +74,11 @@ export interface NeighborOptions {
   /** Next hops for a family the session's own address cannot serve (IPv6 over IPv4). */
   readonly nextHop4?: string;
   readonly nextHop6?: string;
+  /**
+   * RFC 9687 SendHoldTime, seconds (0 = none). Default: the TSBGP_SEND_HOLD_TIME
+   * environment variable (a test hook), else max(480, 2 × the negotiated hold time).
+   */
+  readonly sendHoldTime?: number;
 }
 
 /** Where received UPDATEs go: the RIB. Called synchronously per UPDATE. */
@@ -103,6 +115,48 @@ export interface SpeakerEvents {
   endOfRib: [neighbor: Neighbor, afi: number, safi: number];
 }
 
+/** Prefixes per round of the out queue: what one write past the high-water mark can add. */
+const SLICE = 1024;
+
+/** What an Established neighbour has not been sent yet (RFC 4271 §9.2: changes may be merged). */
+class OutQueue {
+  /** Prefix → the route the peer was last sent (null: none); in order of first change. */
+  readonly unsent = new Map<string, LocalRoute | null>();
+  /** The socket is over its high-water mark: wait for 'drain'. */
+  blocked = false;
+  /** Messages that go once `unsent` is empty: End-of-RIB, End-of-Route-Refresh. */
+  trailer: Buffer[] = [];
+
+  clear(): void {
+    this.unsent.clear();
+    this.blocked = false;
+    this.trailer = [];
+  }
+
+  /** The peer's route for `prefix` is about to change from `before`. */
+  changed(prefix: string, before: LocalRoute | undefined): void {
+    if (!this.unsent.has(prefix)) this.unsent.set(prefix, before ?? null);
+  }
+
+  /** `prefix` (the peer's route was `before`) left the Adj-RIB-Out. */
+  removed(prefix: string, before: LocalRoute): void {
+    if (!this.unsent.has(prefix)) this.unsent.set(prefix, before);
+    else if (this.unsent.get(prefix) === null) this.unsent.delete(prefix); // the peer never had it
+  }
+
+  addTrailer(msg: Buffer): void {
+    if (!this.trailer.some((m) => m.equals(msg))) this.trailer.push(msg);
+  }
+}
+
+/** TSBGP_SEND_HOLD_TIME (seconds): lets tests shorten RFC 9687's minutes to seconds. */
+function envSendHoldTime(): number | undefined {
+  const v = process.env['TSBGP_SEND_HOLD_TIME'];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) && n >= 0 ? n : undefined;
+}
+
 const DEFAULT_FAMILIES: readonly AfiSafi[] = [
   { afi: Afi.IPV4, safi: Safi.UNICAST },
   { afi: Afi.IPV6, safi: Safi.UNICAST },
@@ -117,6 +171,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
   private sink: RouteSink;
   private nextIndex = 1;
   private readonly parsed = new ParsedUpdate();
+  private readonly queues = new WeakMap<Neighbor, OutQueue>();
 
   constructor(options: SpeakerOptions, sink: RouteSink = NULL_SINK) {
     super();
@@ -138,11 +193,24 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     for (const n of this.neighbors.values()) {
       if (n.options.md5Password !== undefined) listener.setPeerKey(n.address, n.options.md5Password);
     }
-    if ([...this.neighbors.values()].some((n) => n.options.ttlSecurityHops !== undefined)) listener.setTtl(255);
+    this.applyListenerTtl(listener);
     listener.on('connection', (socket: Socket, remote: string) => this.onIncoming(socket, remote));
     listener.on('error', () => undefined);
     await listener.listen({ address: l.address, port: l.port });
     this.listener = listener;
+  }
+
+  /**
+   * GTSM on the listen socket. Its TTL (the SYN-ACK's) is 255 when any neighbour uses
+   * GTSM. Its minimum TTL drops SYNs before any socket exists, but it holds for every
+   * peer alike, so it is set only when every neighbour uses GTSM (the most hops any of
+   * them allows); otherwise each accepted socket gets its own minimum TTL after accept.
+   */
+  private applyListenerTtl(listener: BgpListener): void {
+    const hops = [...this.neighbors.values()].map((n) => n.options.ttlSecurityHops);
+    listener.setTtl(hops.some((h) => h !== undefined) ? 255 : undefined);
+    const all = hops.length > 0 && hops.every((h) => h !== undefined);
+    listener.setMinTtl(all ? 256 - Math.max(...(hops as number[])) : undefined);
   }
 
   /** The bound listen port (useful with port 0 in tests). */
@@ -214,6 +282,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
         connectRetryTime: opts.connectRetryTime ?? DEFAULT_TIMERS.connectRetryTime,
         passive: opts.passive ?? false,
         capabilities: caps,
+        ...sendHoldOption(opts),
       },
       ...(opts.localAddress !== undefined ? { localAddress: opts.localAddress } : {}),
       ...(opts.md5Password !== undefined ? { md5Password: opts.md5Password } : {}),
@@ -226,19 +295,28 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     const peer = new Peer(peerOptions, { update: (body, neg) => this.onUpdate(holder.n!, body, neg) });
     const neighbor: Neighbor = { address, options: opts, peer, index, advertised: new Map(this.local) };
     holder.n = neighbor;
+    const queue = new OutQueue();
+    this.queues.set(neighbor, queue);
     peer.on('state', (s, prev) => this.emit('state', neighbor, s, prev));
+    peer.on('drain', () => {
+      if (!queue.blocked) return;
+      queue.blocked = false;
+      this.flush(neighbor);
+    });
     peer.on('established', (n) => {
       this.sink.peerUp?.(neighbor, n);
       this.emit('established', neighbor, n);
       this.advertiseAll(neighbor, n);
     });
     peer.on('down', (reason, graceful) => {
+      queue.clear();
       this.sink.peerDown(neighbor, graceful);
       this.emit('down', neighbor, reason);
     });
     peer.on('routeRefresh', (m) => this.onRouteRefresh(neighbor, m));
     this.neighbors.set(address, neighbor);
     if (opts.md5Password !== undefined) this.listener?.setPeerKey(address, opts.md5Password);
+    if (this.listener) this.applyListenerTtl(this.listener);
     return neighbor;
   }
 
@@ -263,6 +341,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     setTimeout(() => n.peer.destroy(), 50).unref();
     this.neighbors.delete(n.address);
     if (n.options.md5Password !== undefined) this.listener?.setPeerKey(n.address, undefined);
+    if (this.listener) this.applyListenerTtl(this.listener);
     this.sink.peerDown(n, false);
   }
 
@@ -274,8 +353,12 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     const routes = specs.map((s) => new LocalRoute(s));
     for (const r of routes) this.local.set(r.prefix, r);
     for (const n of this.neighbors.values()) {
-      for (const r of routes) n.advertised.set(r.prefix, r);
-      this.sendRoutes(n, routes);
+      const q = this.liveQueue(n);
+      for (const r of routes) {
+        q?.changed(r.prefix, n.advertised.get(r.prefix));
+        n.advertised.set(r.prefix, r);
+      }
+      this.flush(n);
     }
   }
 
@@ -284,9 +367,14 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     const keys = prefixes.map(canonicalPrefix);
     for (const k of keys) this.local.delete(k);
     for (const n of this.neighbors.values()) {
-      const gone = keys.map((k) => n.advertised.get(k)).filter((r): r is LocalRoute => r !== undefined);
-      for (const r of gone) n.advertised.delete(r.prefix);
-      this.sendWithdrawals(n, gone);
+      const q = this.liveQueue(n);
+      for (const k of keys) {
+        const old = n.advertised.get(k);
+        if (old === undefined) continue;
+        n.advertised.delete(k);
+        q?.removed(k, old);
+      }
+      this.flush(n);
     }
   }
 
@@ -302,25 +390,78 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       const r = new LocalRoute(s);
       next.set(r.prefix, r);
     }
-    const changed: LocalRoute[] = [];
-    for (const r of next.values()) {
-      const old = n.advertised.get(r.prefix);
-      if (resend || !old || old.key !== r.key) changed.push(r);
+    const q = this.liveQueue(n);
+    if (q) {
+      for (const r of next.values()) {
+        const old = n.advertised.get(r.prefix);
+        if (resend || !old || old.key !== r.key) q.changed(r.prefix, old);
+      }
+      for (const [k, old] of n.advertised) if (!next.has(k)) q.removed(k, old);
     }
-    const gone = [...n.advertised.values()].filter((r) => !next.has(r.prefix));
     n.advertised.clear();
     for (const [k, r] of next) n.advertised.set(k, r);
-    this.sendWithdrawals(n, gone);
-    this.sendRoutes(n, changed);
+    this.flush(n);
+  }
+
+  /** Bytes this neighbour's socket holds that the kernel has not taken (backpressure). */
+  queuedBytes(address: string): number {
+    return this.neighbor(address)?.peer.queuedBytes ?? 0;
+  }
+
+  /** Adj-RIB-Out changes not yet written to this neighbour (waiting for the socket to drain). */
+  unsentCount(address: string): number {
+    const n = this.neighbor(address);
+    return n ? (this.queues.get(n)?.unsent.size ?? 0) : 0;
   }
 
   localRoutes(): LocalRoute[] {
     return [...this.local.values()];
   }
 
+  /** The neighbour's queue while it is Established (changes before that go out on Established). */
+  private liveQueue(n: Neighbor): OutQueue | undefined {
+    return n.peer.negotiated ? this.queues.get(n) : undefined;
+  }
+
   private advertiseAll(n: Neighbor, neg: Negotiated): void {
-    this.sendRoutes(n, [...n.advertised.values()]);
-    for (const f of neg.families) n.peer.sendRaw(encodeEndOfRib(f.afi, f.safi));
+    const q = this.queues.get(n)!;
+    q.clear();
+    for (const k of n.advertised.keys()) q.unsent.set(k, null);
+    for (const f of neg.families) q.addTrailer(encodeEndOfRib(f.afi, f.safi));
+    this.flush(n);
+  }
+
+  /**
+   * Writes what the neighbour has not been sent, a slice at a time, until the socket
+   * is over its high-water mark ('drain' calls again) or nothing is left; then the
+   * trailer. Each prefix goes out in its current state: announced, or withdrawn when
+   * the peer had it and it is gone.
+   */
+  private flush(n: Neighbor): void {
+    const neg = n.peer.negotiated;
+    const q = this.queues.get(n);
+    if (!neg || !q) return;
+    const announce: LocalRoute[] = [];
+    const withdraw: LocalRoute[] = [];
+    while (!q.blocked && q.unsent.size > 0) {
+      announce.length = 0;
+      withdraw.length = 0;
+      let k = 0;
+      for (const [p, had] of q.unsent) {
+        q.unsent.delete(p);
+        const now = n.advertised.get(p);
+        if (now !== undefined) announce.push(now);
+        else if (had !== null) withdraw.push(had);
+        if (++k === SLICE) break;
+      }
+      if (!this.sendWithdrawals(n, neg, withdraw)) q.blocked = true;
+      if (!this.sendRoutes(n, neg, announce)) q.blocked = true;
+    }
+    if (q.unsent.size === 0 && q.trailer.length > 0) {
+      const trailer = q.trailer;
+      q.trailer = [];
+      for (const m of trailer) if (!n.peer.sendRaw(m)) q.blocked = true;
+    }
   }
 
   /**
@@ -331,26 +472,32 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
   private onRouteRefresh(n: Neighbor, m: RouteRefreshMessage): void {
     const neg = n.peer.negotiated;
     if (!neg || m.subtype !== RouteRefreshSubtype.NORMAL || m.safi !== Safi.UNICAST || !hasFamily(neg.families, m.afi)) return;
+    const q = this.queues.get(n)!;
     const enhanced = neg.enhancedRouteRefresh;
-    if (enhanced) n.peer.sendRaw(encodeRouteRefresh(m.afi, m.safi, RouteRefreshSubtype.BORR));
-    this.sendRoutes(n, [...n.advertised.values()].filter((r) => r.afi === m.afi));
-    if (enhanced) n.peer.sendRaw(encodeRouteRefresh(m.afi, m.safi, RouteRefreshSubtype.EORR));
+    // Whatever is still unsent goes out after BoRR too, so it is inside the refresh.
+    if (enhanced && !n.peer.sendRaw(encodeRouteRefresh(m.afi, m.safi, RouteRefreshSubtype.BORR))) q.blocked = true;
+    for (const r of n.advertised.values()) if (r.afi === m.afi) q.changed(r.prefix, r);
+    if (enhanced) q.addTrailer(encodeRouteRefresh(m.afi, m.safi, RouteRefreshSubtype.EORR));
+    this.flush(n);
   }
 
-  private sendWithdrawals(n: Neighbor, gone: readonly LocalRoute[]): void {
-    const neg = n.peer.negotiated;
-    if (!neg || gone.length === 0) return;
+  /** False when the socket went over its high-water mark. */
+  private sendWithdrawals(n: Neighbor, neg: Negotiated, gone: readonly LocalRoute[]): boolean {
+    let ok = true;
+    if (gone.length === 0) return ok;
     for (const afi of [Afi.IPV4, Afi.IPV6]) {
       if (!hasFamily(neg.families, afi)) continue;
       const batch = new PrefixBatch(afi);
       for (const r of gone) if (r.afi === afi) r.addTo(batch);
-      for (const m of packWithdrawals(batch, sendContext(neg))) n.peer.sendUpdate(m);
+      for (const m of packWithdrawals(batch, sendContext(neg))) ok = n.peer.sendUpdate(m) && ok;
     }
+    return ok;
   }
 
-  private sendRoutes(n: Neighbor, routes: readonly LocalRoute[]): void {
-    const neg = n.peer.negotiated;
-    if (!neg || routes.length === 0) return;
+  /** False when the socket went over its high-water mark. */
+  private sendRoutes(n: Neighbor, neg: Negotiated, routes: readonly LocalRoute[]): boolean {
+    let ok = true;
+    if (routes.length === 0) return ok;
     const ctx = sendContext(neg);
     const view = {
       localAs: this.options.localAs,
@@ -368,8 +515,9 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       if (g.attrs) r.addTo(g.batch); // no usable next hop for this family on this session
     }
     for (const g of groups.values()) {
-      if (g.attrs) for (const m of packUpdates(g.attrs, g.batch, ctx)) n.peer.sendUpdate(m);
+      if (g.attrs) for (const m of packUpdates(g.attrs, g.batch, ctx)) ok = n.peer.sendUpdate(m) && ok;
     }
+    return ok;
   }
 
   // ---------------------------------------------------------------------------
@@ -434,6 +582,11 @@ function grCapability(
     restartTime: Math.max(0, Math.min(4095, Math.round(restartTime))),
     families: families.map((f) => ({ afi: f.afi, safi: f.safi, forwardingState: forwarding ? forwarding(f.afi) : true })),
   };
+}
+
+function sendHoldOption(opts: NeighborOptions): { sendHoldTime?: number } {
+  const t = opts.sendHoldTime ?? envSendHoldTime();
+  return t === undefined ? {} : { sendHoldTime: t };
 }
 
 function ttlOptions(opts: NeighborOptions, ebgp: boolean): { ttl?: number; minTtl?: number } {

@@ -33,6 +33,10 @@
  *                       and deliver <Timer>_Expires when it fires. A running timer restarts.
  *                       ('hold' is restarted on every KEEPALIVE/UPDATE: a shell may keep one
  *                       deadline and a lazy timer instead of re-arming per message.)
+ *                       'sendHold' (RFC 9687) runs in Established only: the shell restarts
+ *                       it itself whenever the connection makes progress writing (or has
+ *                       nothing queued), so SendHoldTimer_Expires means data queued for the
+ *                       peer has not moved for the whole SendHoldTime.
  *   StopTimer           Cancel the timer; no expiry for it may be delivered afterwards.
  *                       (A stale expiry is ignored anyway: the state tracks running timers.)
  *   SessionEstablished  Tell the speaker: send our routes, accept the peer's. `negotiated`
@@ -68,6 +72,9 @@
  *   - Going to Idle after an error starts the idle hold timer with exponential backoff
  *     (the RFC's optional DampPeerOscillations); IdleHoldTimer_Expires restarts the session.
  *   - OpenCollisionDump leaves the FSM in Idle with no restart: it is about to be discarded.
+ *   - RFC 9687 Send Hold Timer (event 29, SendHoldTimer_Expires): started on entering
+ *     Established, not with a hold time of 0; on expiry Send Hold Timer Expired (code 8)
+ *     is sent best effort and the session ends like on any other error.
  */
 import { CeaseSubcode, ErrorCode, FsmSubcode, OpenSubcode } from '../wire/iana.js';
 import { EMPTY } from '../wire/errors.js';
@@ -79,6 +86,7 @@ import {
   failuresAfterEstablished,
   idleHoldTime,
   jitter,
+  sendHoldTime,
   type BackoffOptions,
   type Random,
 } from './timers.js';
@@ -88,7 +96,7 @@ export type { Notification, Negotiated, LocalSettings } from './negotiate.js';
 export const FSM_STATES = ['Idle', 'Connect', 'Active', 'OpenSent', 'OpenConfirm', 'Established'] as const;
 export type FsmStateName = (typeof FSM_STATES)[number];
 
-export const TIMERS = ['connectRetry', 'hold', 'keepalive', 'idleHold'] as const;
+export const TIMERS = ['connectRetry', 'hold', 'keepalive', 'idleHold', 'sendHold'] as const;
 export type TimerName = (typeof TIMERS)[number];
 export type TimerFlags = { readonly [K in TimerName]: boolean };
 
@@ -107,6 +115,11 @@ export interface SessionConfig extends LocalSettings {
   readonly openHoldTime?: number;
   /** Idle hold-down backoff; default DEFAULT_BACKOFF. */
   readonly backoff?: BackoffOptions;
+  /**
+   * RFC 9687 SendHoldTime, seconds; 0 = none. Default max(480, 2 × negotiated hold time);
+   * never runs when the negotiated hold time is 0.
+   */
+  readonly sendHoldTime?: number;
 }
 
 /** Why a session (or an attempt) ended; kept in `state.lastDown` for display. */
@@ -163,6 +176,8 @@ export type FsmEvent =
   | { readonly type: 'HoldTimer_Expires' }
   | { readonly type: 'KeepaliveTimer_Expires' }
   | { readonly type: 'IdleHoldTimer_Expires' }
+  /** RFC 9687 event 29: what we queued for the peer has not moved for SendHoldTime. */
+  | { readonly type: 'SendHoldTimer_Expires' }
   /** A connection request arrived (informational; no state change). */
   | { readonly type: 'TcpConnection_Valid' }
   /** Our outgoing connection is up. */
@@ -206,7 +221,7 @@ export interface StepResult {
   readonly actions: readonly FsmAction[];
 }
 
-const NO_TIMERS: TimerFlags = { connectRetry: false, hold: false, keepalive: false, idleHold: false };
+const NO_TIMERS: TimerFlags = { connectRetry: false, hold: false, keepalive: false, idleHold: false, sendHold: false };
 
 /** A new session in Idle. It starts on ManualStart (or AutomaticStart). */
 export function initialState(config: SessionConfig): SessionState {
@@ -276,6 +291,7 @@ function fsmError(subcode: number): Notification {
 }
 
 const HOLD_TIMER_EXPIRED: Notification = { code: ErrorCode.HOLD_TIMER_EXPIRED, subcode: 0, data: EMPTY };
+const SEND_HOLD_TIMER_EXPIRED: Notification = { code: ErrorCode.SEND_HOLD_TIMER_EXPIRED, subcode: 0, data: EMPTY };
 
 // ---------------------------------------------------------------------------
 // The step function.
@@ -295,6 +311,7 @@ const TIMER_OF_EVENT: Partial<Record<FsmEvent['type'], TimerName>> = {
   HoldTimer_Expires: 'hold',
   KeepaliveTimer_Expires: 'keepalive',
   IdleHoldTimer_Expires: 'idleHold',
+  SendHoldTimer_Expires: 'sendHold',
 };
 
 const UNCHANGED: readonly FsmAction[] = Object.freeze([]);
@@ -706,6 +723,8 @@ function openConfirm(c: Ctx, e: FsmEvent): void {
     case 'KeepAliveMsg': {
       const n = c.s.negotiated!;
       if (n.holdTime > 0) start(c, 'hold', n.holdTime);
+      const sendHold = sendHoldTime(n.holdTime, c.s.config.sendHoldTime);
+      if (sendHold > 0) start(c, 'sendHold', sendHold);
       c.actions.push({ type: 'SessionEstablished', negotiated: n });
       c.s.establishedAt = c.env.now ?? 0;
       c.s.name = 'Established';
@@ -744,6 +763,10 @@ function established(c: Ctx, e: FsmEvent): void {
       return;
     case 'UpdateMsgErr':
       toIdle(c, { notify: e.error, failures: 'increment', restart: 'backoff' });
+      return;
+    case 'SendHoldTimer_Expires':
+      // RFC 9687 §4: best effort, the peer is not reading; then like any other error.
+      toIdle(c, { notify: SEND_HOLD_TIMER_EXPIRED, failures: 'increment', restart: 'backoff' });
       return;
     default:
       unexpected(c, e, 'Established');

@@ -10,6 +10,10 @@
  * Fast path: in Established, KEEPALIVE and UPDATE only restart the hold timer (plus
  * ProcessUpdate), so the shell does that itself instead of calling `step` once per
  * UPDATE of a full table. Every other message goes through the FSM.
+ *
+ * Send hold timer (RFC 9687): every write passes a per-connection callback that Node
+ * calls once the bytes reach the kernel; it marks progress. The timer only checks, when
+ * it fires, whether something has been queued without progress for SendHoldTime.
  */
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
@@ -93,12 +97,21 @@ class Connection {
     hold: undefined,
     keepalive: undefined,
     idleHold: undefined,
+    sendHold: undefined,
   };
   /** Hold timer as a deadline (ms): messages move it without re-arming a timer. */
   holdDeadline = 0;
   /** When the armed hold timeout fires (ms); a deadline before it needs a re-arm. */
   holdFiresAt = 0;
   discarded = false;
+  /** SendHoldTime in ms while the FSM runs the send hold timer, else 0. */
+  sendHoldMs = 0;
+  /** Last time (ms) the socket had nothing queued or got bytes into the kernel. */
+  sendProgressAt = 0;
+  /** The write callback: one per connection, not one per message. */
+  readonly onWritten = (): void => {
+    this.sendProgressAt = now();
+  };
 
   constructor(fsm: SessionState) {
     this.fsm = fsm;
@@ -139,6 +152,11 @@ export class Peer extends EventEmitter<PeerEvents> {
 
   get negotiated(): Negotiated | undefined {
     return this.primary.fsm.name === 'Established' ? this.primary.fsm.negotiated : undefined;
+  }
+
+  /** Bytes written to the session but not yet taken by the kernel (Node's write queue). */
+  get queuedBytes(): number {
+    return this.primary.socket?.writableLength ?? 0;
   }
 
   start(): void {
@@ -456,7 +474,9 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.counters.messagesOut++;
     const type = msg[18] ?? 0; // every message written carries its 19-byte header
     this.sentByType[type < 6 ? type : 0]!++;
-    return s.write(msg);
+    // An empty queue means nothing was stuck before this message.
+    if (s.writableLength === 0) c.sendProgressAt = now();
+    return s.write(msg, c.onWritten);
   }
 
   /** Resolves when the established socket can take more data (or is gone). */
@@ -541,6 +561,13 @@ export class Peer extends EventEmitter<PeerEvents> {
   // Timers
 
   private startTimer(c: Connection, timer: TimerName, seconds: number): void {
+    if (timer === 'sendHold') {
+      this.stopTimer(c, timer);
+      c.sendHoldMs = seconds * 1000;
+      c.sendProgressAt = now();
+      this.armSendHold(c, c.sendHoldMs);
+      return;
+    }
     if (timer === 'hold') {
       c.holdDeadline = now() + seconds * 1000;
       // The lazy timer only handles deadlines that move later. OpenSent arms 240 s and
@@ -579,6 +606,31 @@ export class Peer extends EventEmitter<PeerEvents> {
     }, ms);
   }
 
+  private armSendHold(c: Connection, ms: number): void {
+    c.timers.sendHold = setTimeout(() => {
+      c.timers.sendHold = undefined;
+      const left = this.sendHoldLeft(c);
+      if (left > 0) {
+        this.armSendHold(c, left);
+        return;
+      }
+      // As for the hold timer: write completions waiting in the poll phase count first.
+      setImmediate(() => {
+        if (c.discarded || c.timers.sendHold !== undefined || !c.fsm.timers.sendHold) return;
+        const still = this.sendHoldLeft(c);
+        if (still > 0) this.armSendHold(c, still);
+        else this.dispatch(c, { type: 'SendHoldTimer_Expires' });
+      });
+    }, ms);
+  }
+
+  /** Ms until the send hold timer expires; nothing queued counts as progress now. */
+  private sendHoldLeft(c: Connection): number {
+    const t = now();
+    if (!c.socket || c.socket.writableLength === 0) c.sendProgressAt = t;
+    return c.sendProgressAt + c.sendHoldMs - t;
+  }
+
   private touchHold(c: Connection): void {
     const hold = c.fsm.negotiated?.holdTime ?? 0;
     if (hold > 0) c.holdDeadline = now() + hold * 1000;
@@ -588,6 +640,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     const t = c.timers[timer];
     if (t !== undefined) clearTimeout(t);
     c.timers[timer] = undefined;
+    if (timer === 'sendHold') c.sendHoldMs = 0;
   }
 
   private clearTimers(c: Connection): void {
@@ -600,6 +653,7 @@ const EXPIRY_EVENT = {
   hold: 'HoldTimer_Expires',
   keepalive: 'KeepaliveTimer_Expires',
   idleHold: 'IdleHoldTimer_Expires',
+  sendHold: 'SendHoldTimer_Expires',
 } as const;
 
 /** A secondary FSM lives only while its connection is being negotiated (or won). */

@@ -18,6 +18,20 @@ export function jitter(seconds: number, random: Random): number {
   return seconds * (JITTER_MIN + (JITTER_MAX - JITTER_MIN) * r);
 }
 
+/** RFC 9687 §3: the suggested SendHoldTime, 8 minutes (or twice the hold time when larger). */
+export const DEFAULT_SEND_HOLD_TIME = 480;
+
+/**
+ * RFC 9687 SendHoldTime in seconds for a session with negotiated `holdTime`: `configured`
+ * when given, else max(8 minutes, 2 × holdTime); 0 (no timer) when the hold time is 0
+ * (such a session has no liveness checks at all) or `configured` is 0.
+ */
+export function sendHoldTime(holdTime: number, configured?: number): number {
+  if (holdTime <= 0) return 0;
+  if (configured !== undefined) return Math.max(0, configured);
+  return Math.max(DEFAULT_SEND_HOLD_TIME, 2 * holdTime);
+}
+
 export interface BackoffOptions {
   /** Idle hold after the first failure, seconds. */
   readonly initial: number;

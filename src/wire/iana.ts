@@ -78,6 +78,7 @@ export const ErrorCode = {
   FSM: 5,
   CEASE: 6,
   ROUTE_REFRESH_MESSAGE: 7, // RFC 7313
+  SEND_HOLD_TIMER_EXPIRED: 8, // RFC 9687
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

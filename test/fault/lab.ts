@@ -148,6 +148,10 @@ export async function buildFaultLab(lab: Lab): Promise<FaultLab> {
   const spk = await lab.addNamespace('spk');
   await lab.link(t.node, spk, { ifA: 'eth-s', ifB: 'eth-node', a: `${NODE_S}/24`, b: `${FEEDER.address}/24` });
   for (const a of [STALLED.address, FAR_NH.address]) await lab.check(spk, 'ip', ['addr', 'add', `${a}/24`, 'dev', 'eth-node']);
+  // Small receive buffers for the speakers (they only read KEEPALIVEs and the bulk Service):
+  // the stalled reader's window closes after ~64 KiB instead of megabytes, so tsbgpd's
+  // socket stops taking data within a reload or two.
+  await lab.check(spk, 'sysctl', ['-qw', 'net.ipv4.tcp_rmem=4096 32768 65536']);
   return { ...t, spk };
 }
 

@@ -6,9 +6,11 @@
 // root; the password never shows in /metrics, any API/CLI output, a refused reload's
 // errors, or the daemon's log (at trace level).
 //
-// GTSM (RFC 5082) is implemented in the session layer (speaker option ttlSecurityHops)
-// but no configuration field maps to it: nothing to test through the daemon yet
-// (docs/reliability.md).
+// GTSM (RFC 5082) through the configuration (`ttlSecurityHops`) against FRR: with
+// `ttl-security hops 1` on both sides a direct session comes up; FRR without it (plain
+// eBGP, TTL 1) and FRR one router further away (its packets arrive with TTL 254) are
+// dropped by tsbgpd's kernel and never establish; allowing 2 hops on both sides brings
+// the far one up.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -18,7 +20,7 @@ import { createLab, type Lab, type LinkInfo, type Ns } from '../lib/netns.js';
 import { run, sleep, waitFor } from '../lib/proc.js';
 import { PEER_TOOLS, startPeer, type PeerHandle } from '../lib/peers/index.js';
 import { needsRoot } from '../lib/root.js';
-import { TSBGP_JS, TSBGPD_JS, tsbgp } from '../e2e/lab.js';
+import { driverDir, TSBGP_JS, TSBGPD_JS, tsbgp } from '../e2e/lab.js';
 import { scrape } from './lab.js';
 
 const skip = needsRoot('curl', 'ss', ...PEER_TOOLS.bird, ...PEER_TOOLS.frr);
@@ -266,5 +268,176 @@ describe('security: TCP-MD5 from Secrets against BIRD and FRR, socket permission
       }
     }
     assert.ok(readFileSync(logFile, 'utf8').split('\n').length > 20, 'the trace log has content');
+  });
+});
+
+// ---------------------------------------------------------------------------
+// GTSM
+
+const GTSM_FRR_AS = 65030;
+
+describe('security: GTSM (ttlSecurityHops) through the daemon against FRR', { skip }, () => {
+  let lab: Lab;
+  let node: Ns;
+  let frrNs: Ns;
+  let frr: PeerHandle;
+  let direct: LinkInfo; // both sides ttl-security hops 1
+  let plain: LinkInfo; // FRR without ttl-security: sends TTL 1
+  let toRtr: LinkInfo; // node ↔ router
+  let rtrFrr: LinkInfo; // router ↔ FRR: FRR is two hops away
+  let dir: string;
+  let file: string;
+  let socket: string;
+  let pid = 0;
+  const FAR_FRR = '192.0.2.30';
+  const FAR_NODE = '192.0.2.25';
+
+  const config = (farHops: number): string =>
+    [
+      'apiVersion: cilium.io/v2alpha1',
+      'kind: CiliumBGPPeeringPolicy',
+      'metadata: {name: gtsm}',
+      'spec:',
+      '  virtualRouters:',
+      `  - localASN: ${NODE_AS}`,
+      '    neighbors:',
+      ...[
+        [direct.ipB!, 1],
+        [plain.ipB!, 1],
+        [FAR_FRR, farHops],
+      ].flatMap(([a, hops]) => [
+        `    - peerAddress: "${a}/32"`,
+        `      peerASN: ${GTSM_FRR_AS}`,
+        '      holdTimeSeconds: 9',
+        '      keepAliveTimeSeconds: 3',
+        '      connectRetryTimeSeconds: 1',
+        `      ttlSecurityHops: ${hops}`,
+        '      importPolicy: {defaultAction: Accept}',
+      ]),
+      '---',
+      'apiVersion: v1',
+      'kind: Node',
+      'metadata:',
+      '  name: gtsm-node',
+      `  annotations: {cilium.io/bgp-virtual-router.${NODE_AS}: "router-id=10.255.0.10"}`,
+      '',
+    ].join('\n');
+  const frrConf = async (...cmds: string[]): Promise<void> => {
+    const args = ['--vty_socket', driverDir(lab, frrNs, 'frr'), '-c', 'configure terminal', '-c', `router bgp ${GTSM_FRR_AS}`];
+    for (const c of cmds) args.push('-c', c);
+    const r = await run('vtysh', args, { timeoutMs: 10_000 });
+    assert.equal(r.code, 0, `vtysh ${cmds.join('; ')}: ${r.stderr}${r.stdout}`);
+    assert.ok(!/^%/m.test(r.stdout), `vtysh ${cmds.join('; ')}: ${r.stdout}`);
+  };
+  const neighbors = async (): Promise<NeighborInfo[]> => {
+    const r = await tsbgp(socket, ['neighbor', '-o', 'json']);
+    return JSON.parse(r.stdout) as NeighborInfo[];
+  };
+  const mine = async (address: string): Promise<NeighborInfo> => {
+    const n = (await neighbors()).find((x) => x.address === address);
+    assert.ok(n, `tsbgp lists ${address}`);
+    return n;
+  };
+  const theirs = async (address: string): Promise<string> => (await frr.neighbors()).find((x) => x.address === address)?.state ?? 'missing';
+
+  before(async () => {
+    lab = createLab('sh-gtsm');
+    node = await lab.addNamespace('node');
+    frrNs = await lab.addNamespace('frr');
+    const rtr = await lab.addNamespace('rtr');
+    direct = await lab.link(node, frrNs, { a: '192.0.2.17/30', b: '192.0.2.18/30' });
+    plain = await lab.link(node, frrNs, { a: '192.0.2.21/30', b: '192.0.2.22/30' });
+    toRtr = await lab.link(node, rtr, { a: `${FAR_NODE}/30`, b: '192.0.2.26/30' });
+    rtrFrr = await lab.link(rtr, frrNs, { a: '192.0.2.29/30', b: `${FAR_FRR}/30` });
+    await lab.check(rtr, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
+    await lab.check(node, 'ip', ['route', 'add', `${FAR_FRR}/32`, 'via', toRtr.ipB!]);
+    await lab.check(frrNs, 'ip', ['route', 'add', `${FAR_NODE}/32`, 'via', rtrFrr.ipA!]);
+    // The router really is a hop: the far FRR answers a ping with one TTL less.
+    const ping = await lab.check(node, 'ping', ['-c', '1', '-W', '2', FAR_FRR]);
+    assert.match(ping.stdout, /ttl=63\b/, `two hops to ${FAR_FRR}:\n${ping.stdout}`);
+    frr = await startPeer('frr', lab, frrNs, {
+      asn: GTSM_FRR_AS,
+      routerId: '10.0.0.30',
+      neighbors: [
+        { address: direct.ipA!, asn: NODE_AS },
+        { address: plain.ipA!, asn: NODE_AS },
+        { address: FAR_NODE, asn: NODE_AS, localAddress: FAR_FRR },
+      ],
+      announce: [{ prefix: '172.16.3.0/24' }],
+    });
+    await frrConf(`neighbor ${direct.ipA} ttl-security hops 1`, `neighbor ${FAR_NODE} ttl-security hops 1`);
+    dir = lab.mkdir('tsbgpd-gtsm');
+    file = join(dir, 'gtsm.yaml');
+    socket = join(dir, 'tsbgpd.sock');
+    writeFileSync(file, config(1));
+    const args = [TSBGPD_JS, '--config', file, '--node-name', 'gtsm-node', '--api-socket', socket, '--fib', 'memory'];
+    args.push('--log-format', 'json', '--log-level', 'info', '--no-watch');
+    const child = lab.spawnIn(node, process.execPath, args, { logFile: join(dir, 'tsbgpd.log') });
+    pid = child.pid!;
+    await waitFor(() => tsbgp(socket, ['global', '-o', 'json']), { timeoutMs: 20_000, label: 'tsbgpd answers', until: (r) => r.code === 0 });
+  });
+
+  after(async () => {
+    await lab?.cleanup();
+  });
+
+  it('ttlSecurityHops: 1 against FRR with ttl-security hops 1 on a direct link: Established on both sides, routes learned, TTL 255 on the wire', async () => {
+    await waitFor(() => mine(direct.ipB!), { timeoutMs: 20_000, label: 'tsbgp Established', until: (n) => n.state === 'Established' });
+    await frr.waitEstablished(direct.ipA!, 20_000);
+    const rib = await waitFor(() => tsbgp(socket, ['global', 'rib', '-o', 'json']), {
+      timeoutMs: 10_000,
+      label: "FRR's route learned",
+      until: (r) => r.stdout.includes('172.16.3.0/24'),
+    });
+    assert.equal(rib.code, 0);
+    // FRR's kernel accepts only TTL 255 (minttl 255 on its socket): tsbgpd's packets carry it.
+    const ss = await lab.check(frrNs, 'ss', ['-tnio', 'state', 'established', 'dst', direct.ipA!]);
+    assert.match(ss.stdout, new RegExp(`${direct.ipB!.replace(/\./g, '\\.')}:`), `FRR holds the TCP session:\n${ss.stdout}`);
+  });
+
+  it('a peer that sends plain eBGP (TTL 1) and a ttl-security peer one router away never establish: tsbgpd\'s kernel drops their packets', async () => {
+    const deadline = Date.now() + 12_000;
+    const seen = { plainMine: new Set<string>(), plainFrr: new Set<string>(), farFrr: new Set<string>() };
+    while (Date.now() < deadline) {
+      // Plain eBGP: FRR's listener answers our SYN with TTL 255, so our connection opens and
+      // our OPEN reaches FRR, but everything FRR sends afterwards carries TTL 1 and is dropped:
+      // tsbgpd waits in OpenSent, FRR at most in OpenConfirm; never a message through.
+      const pl = await mine(plain.ipB!);
+      seen.plainMine.add(pl.state);
+      assert.ok(['Idle', 'Connect', 'Active', 'OpenSent'].includes(pl.state), `tsbgp: ${plain.ipB} is ${pl.state}`);
+      assert.equal(pl.establishedCount, 0, `${plain.ipB} never Established`);
+      assert.equal(pl.messages.received.total, 0, `not one BGP message from ${plain.ipB} got through`);
+      // One hop too far: every segment either way arrives with TTL 254; since every neighbour
+      // uses GTSM the listen socket drops FRR's SYNs too, so no connection at all.
+      const far = await mine(FAR_FRR);
+      assert.ok(['Idle', 'Connect', 'Active'].includes(far.state), `tsbgp: ${FAR_FRR} is ${far.state}`);
+      assert.equal(far.establishedCount, 0);
+      assert.equal(far.messages.received.total, 0, `not one BGP message from ${FAR_FRR} got through`);
+      const p = await theirs(plain.ipA!);
+      const f = await theirs(FAR_NODE);
+      seen.plainFrr.add(p);
+      seen.farFrr.add(f);
+      assert.notEqual(p, 'Established', `FRR never Established with ${plain.ipA} (plain eBGP)`);
+      assert.ok(!['OpenConfirm', 'Established'].includes(f), `FRR got no OPEN from ${FAR_NODE}: ${f}`);
+      await sleep(1000);
+    }
+    // The direct GTSM session is unaffected.
+    assert.equal((await mine(direct.ipB!)).state, 'Established');
+    process.stderr.write(
+      `# gtsm over 12 s: plain eBGP peer: tsbgp ${[...seen.plainMine].join('/')}, FRR ${[...seen.plainFrr].join('/')}; ` +
+        `one hop too far: FRR ${[...seen.farFrr].join('/')}; none Established, 0 messages received by tsbgpd\n`,
+    );
+  });
+
+  it('allowing 2 hops on both sides brings the far peer up (the route was fine, the TTL was not)', async () => {
+    await frrConf(`neighbor ${FAR_NODE} ttl-security hops 2`);
+    writeFileSync(file, config(2));
+    process.kill(pid, 'SIGHUP');
+    await waitFor(() => mine(FAR_FRR), { timeoutMs: 30_000, label: 'far peer Established in tsbgp', until: (n) => n.state === 'Established' });
+    await frr.waitEstablished(FAR_NODE, 20_000);
+    // The plain-eBGP peer still cannot get in.
+    const n = await mine(plain.ipB!);
+    assert.equal(n.establishedCount, 0);
+    assert.notEqual(await theirs(plain.ipA!), 'Established');
   });
 });

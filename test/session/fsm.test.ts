@@ -10,6 +10,7 @@ import {
   type SessionConfig,
   type SessionState,
   type StepEnv,
+  type TimerName,
 } from '../../src/session/fsm.js';
 import { emptyCapabilities, type Capabilities, type OpenMessage } from '../../src/wire/open-types.js';
 
@@ -75,12 +76,12 @@ function reach(name: 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenConfirm' 
   return s;
 }
 
-const startT = (timer: 'connectRetry' | 'hold' | 'keepalive' | 'idleHold', seconds: number): FsmAction => ({
+const startT = (timer: TimerName, seconds: number): FsmAction => ({
   type: 'StartTimer',
   timer,
   seconds,
 });
-const stopT = (timer: 'connectRetry' | 'hold' | 'keepalive' | 'idleHold'): FsmAction => ({ type: 'StopTimer', timer });
+const stopT = (timer: TimerName): FsmAction => ({ type: 'StopTimer', timer });
 const notif = (code: number, subcode: number, data: number[] = []): FsmAction => ({
   type: 'SendNotification',
   code,
@@ -330,7 +331,7 @@ const rows: Row[] = [
     from: 'OpenConfirm',
     event: EV.keepalive,
     to: 'Established',
-    actions: [startT('hold', 90), { type: 'SessionEstablished', negotiated: reach('OpenConfirm').negotiated! }],
+    actions: [startT('hold', 90), startT('sendHold', 480), { type: 'SessionEstablished', negotiated: reach('OpenConfirm').negotiated! }],
   },
   { from: 'OpenConfirm', event: { type: 'KeepaliveTimer_Expires' }, to: 'OpenConfirm', actions: [SEND_KA, startT('keepalive', 30)] },
   {
@@ -366,7 +367,7 @@ const rows: Row[] = [
   },
   { from: 'OpenConfirm', event: EV.acked, to: 'OpenConfirm', actions: [] },
 
-  // Established (hold 90, keepalive 30 running)
+  // Established (hold 90, keepalive 30 and send hold 480 running)
   { from: 'Established', event: EV.update, to: 'Established', actions: [{ type: 'ProcessUpdate' }, startT('hold', 90)] },
   { from: 'Established', event: EV.keepalive, to: 'Established', actions: [startT('hold', 90)] },
   {
@@ -386,6 +387,7 @@ const rows: Row[] = [
       notif(4, 0),
       DROP,
       stopT('keepalive'),
+      stopT('sendHold'),
       {
         type: 'SessionDown',
         reason: { type: 'NotificationSent', notification: { code: 4, subcode: 0, data: Buffer.alloc(0) } },
@@ -403,6 +405,7 @@ const rows: Row[] = [
       DROP,
       stopT('hold'),
       stopT('keepalive'),
+      stopT('sendHold'),
       {
         type: 'SessionDown',
         reason: { type: 'NotificationSent', notification: { code: 3, subcode: 1, data: Buffer.alloc(0) } },
@@ -420,6 +423,7 @@ const rows: Row[] = [
       DROP,
       stopT('hold'),
       stopT('keepalive'),
+      stopT('sendHold'),
       {
         type: 'SessionDown',
         reason: { type: 'NotificationSent', notification: { code: 5, subcode: 3, data: Buffer.alloc(0) } },
@@ -436,6 +440,7 @@ const rows: Row[] = [
       DROP,
       stopT('hold'),
       stopT('keepalive'),
+      stopT('sendHold'),
       {
         type: 'SessionDown',
         reason: { type: 'NotificationReceived', notification: { code: 6, subcode: 4, data: Buffer.alloc(0) } },
@@ -452,6 +457,7 @@ const rows: Row[] = [
       DROP,
       stopT('hold'),
       stopT('keepalive'),
+      stopT('sendHold'),
       { type: 'SessionDown', reason: { type: 'ConnectionLost' }, graceful: false },
       startT('idleHold', 1),
     ],
@@ -465,6 +471,7 @@ const rows: Row[] = [
       DROP,
       stopT('hold'),
       stopT('keepalive'),
+      stopT('sendHold'),
       {
         type: 'SessionDown',
         reason: { type: 'NotificationSent', notification: { code: 6, subcode: 2, data: Buffer.alloc(0) } },
@@ -509,7 +516,7 @@ test('the timers the state believes running follow the actions', () => {
       .sort();
     assert.deepEqual(flagged, [...running].sort(), `after ${e.type}`);
   }
-  assert.deepEqual([...running].sort(), ['hold', 'keepalive']);
+  assert.deepEqual([...running].sort(), ['hold', 'keepalive', 'sendHold']);
 });
 
 test('a passive peer never connects: Active without a timer, and connects only when the peer does', () => {
@@ -791,4 +798,73 @@ test('shutdownData: length byte + UTF-8, at most 255 bytes, never splitting a ch
 test('hardReset wraps code, subcode and data', () => {
   const h = hardReset({ code: 6, subcode: 2, data: Buffer.from([1, 0x41]) });
   assert.deepEqual(h, { code: 6, subcode: 9, data: Buffer.from([6, 2, 1, 0x41]) });
+});
+
+// --- RFC 9687 Send Hold Timer -------------------------------------------------
+
+test('RFC 9687: Established starts the send hold timer: 8 minutes, twice a larger hold time, or the configured value', () => {
+  const startsOf = (cfg: SessionConfig, peerHold: number): FsmAction[] => {
+    const r = run(initialState(cfg), [EV.start, EV.acked, open({ holdTime: peerHold }), EV.keepalive]);
+    assert.equal(r.state.name, 'Established');
+    return r.actions.filter((a) => a.type === 'StartTimer' && a.timer === 'sendHold');
+  };
+  assert.deepEqual(startsOf(config(), 90), [startT('sendHold', 480)]); // 2 × 90 < 480
+  assert.deepEqual(startsOf(config({ holdTime: 300 }), 300), [startT('sendHold', 600)]); // 2 × 300 > 480
+  assert.deepEqual(startsOf(config({ sendHoldTime: 5 }), 90), [startT('sendHold', 5)]);
+  assert.deepEqual(startsOf(config({ sendHoldTime: 0 }), 90), [], 'configured off');
+  // A hold time of 0 (no KEEPALIVEs at all): no send hold timer either.
+  const zero = run(initialState(config({ holdTime: 0, sendHoldTime: 5 })), [EV.start, EV.acked, open({ holdTime: 0 }), EV.keepalive]);
+  assert.equal(zero.state.name, 'Established');
+  assert.equal(zero.state.timers.sendHold, false);
+  assert.deepEqual(zero.actions.filter((a) => a.type === 'StartTimer'), []);
+});
+
+test('RFC 9687: Established + SendHoldTimer_Expires → Send Hold Timer Expired (8/0), drop, Idle with backoff', () => {
+  const s = reach('Established');
+  assert.equal(s.timers.sendHold, true);
+  const r = step(s, { type: 'SendHoldTimer_Expires' });
+  assert.equal(r.state.name, 'Idle');
+  assert.deepEqual(r.actions, [
+    notif(8, 0),
+    DROP,
+    stopT('hold'),
+    stopT('keepalive'),
+    {
+      type: 'SessionDown',
+      reason: { type: 'NotificationSent', notification: { code: 8, subcode: 0, data: Buffer.alloc(0) } },
+      graceful: false,
+    },
+    startT('idleHold', 1),
+  ]);
+  assert.equal(r.state.failures, 1);
+  assert.deepEqual(r.state.lastDown, { type: 'NotificationSent', notification: { code: 8, subcode: 0, data: Buffer.alloc(0) } });
+  assert.equal(Object.values(r.state.timers).filter(Boolean).length, 1, 'only the idle hold timer runs');
+});
+
+test('RFC 9687: the send hold expiry on a fake clock: a session stable for 2 minutes restarts its backoff count; graceful sessions lose their routes', () => {
+  // Established at t=0 after 3 failures; the peer stops reading and the timer fires at t=600 s.
+  let s = { ...initialState(config({ sendHoldTime: 600 })), failures: 3 };
+  s = run(s, [{ type: 'AutomaticStart' }, EV.acked, open(), EV.keepalive], { now: 0 }).state;
+  assert.equal(s.failures, 3);
+  const late = step(s, { type: 'SendHoldTimer_Expires' }, { now: 600_000 });
+  assert.equal(late.state.failures, 1, 'stable 600 s: the old failures are forgotten, this one counts');
+  // 10 s after Established the earlier failures still count: backoff 2^3 = 8 s.
+  const early = step(s, { type: 'SendHoldTimer_Expires' }, { now: 10_000 });
+  assert.equal(early.state.failures, 4);
+  assert.deepEqual(early.actions.at(-1), startT('idleHold', 8));
+  // With graceful restart + N bit, any NOTIFICATION but Hard Reset keeps routes stale (RFC 8538);
+  // code 8 is a plain error, so the FSM reports it with the usual graceful rule.
+  const down = late.actions.find((a) => a.type === 'SessionDown');
+  assert.ok(down && down.type === 'SessionDown' && down.graceful === false);
+});
+
+test('RFC 9687: a send hold expiry the FSM did not start (or stopped) is ignored', () => {
+  for (const name of ['Idle', 'Connect', 'Active', 'OpenSent', 'OpenConfirm'] as const) {
+    const s = reach(name);
+    const r = step(s, { type: 'SendHoldTimer_Expires' });
+    assert.equal(r.state, s, name);
+    assert.deepEqual(r.actions, [], name);
+  }
+  const off = reach('Established', config({ sendHoldTime: 0 }));
+  assert.equal(step(off, { type: 'SendHoldTimer_Expires' }).state, off);
 });

@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   DEFAULT_BACKOFF,
+  DEFAULT_SEND_HOLD_TIME,
+  sendHoldTime,
   failuresAfterEstablished,
   idleHoldTime,
   jitter,
@@ -61,4 +63,17 @@ test('a session up for stableAfter seconds forgets its failures', () => {
   assert.equal(failuresAfterEstablished(6, 119.9), 6);
   assert.equal(failuresAfterEstablished(6, 120), 0);
   assert.equal(failuresAfterEstablished(6, 5, { ...DEFAULT_BACKOFF, stableAfter: 5 }), 0);
+});
+
+test('RFC 9687 SendHoldTime: max(8 minutes, 2 × hold time), the configured value, none with hold time 0', () => {
+  assert.equal(DEFAULT_SEND_HOLD_TIME, 480);
+  assert.equal(sendHoldTime(90), 480);
+  assert.equal(sendHoldTime(3), 480);
+  assert.equal(sendHoldTime(240), 480);
+  assert.equal(sendHoldTime(241), 482);
+  assert.equal(sendHoldTime(65535), 131070);
+  assert.equal(sendHoldTime(90, 5), 5);
+  assert.equal(sendHoldTime(90, 0), 0);
+  assert.equal(sendHoldTime(0), 0);
+  assert.equal(sendHoldTime(0, 5), 0);
 });
