@@ -61,6 +61,7 @@ const CONTROL: readonly ((v: number) => FsmEvent | 'tick')[] = [
   () => ({ type: 'HoldTimer_Expires' }),
   () => ({ type: 'KeepaliveTimer_Expires' }),
   () => ({ type: 'IdleHoldTimer_Expires' }),
+  () => ({ type: 'SendHoldTimer_Expires' }),
   () => ({ type: 'TcpConnection_Valid' }),
   () => ({ type: 'Tcp_CR_Acked' }),
   () => ({ type: 'TcpConnectionConfirmed' }),
@@ -181,9 +182,10 @@ const TIMER_OF: Partial<Record<FsmEvent['type'], TimerName>> = {
   HoldTimer_Expires: 'hold',
   KeepaliveTimer_Expires: 'keepalive',
   IdleHoldTimer_Expires: 'idleHold',
+  SendHoldTimer_Expires: 'sendHold',
 };
 
-const FSM_CODES = [1, 2, 3, 4, 5, 6, 7];
+const FSM_CODES = [1, 2, 3, 4, 5, 6, 7, 8];
 const CONNECTED: readonly string[] = ['OpenSent', 'OpenConfirm', 'Established'];
 
 export class FsmTarget implements Target {
@@ -389,7 +391,7 @@ function items(b: Buffer): Item[] {
   return out;
 }
 
-const TIMER_NAMES: readonly TimerName[] = ['connectRetry', 'hold', 'keepalive', 'idleHold'];
+const TIMER_NAMES: readonly TimerName[] = ['connectRetry', 'hold', 'keepalive', 'idleHold', 'sendHold'];
 
 /** The per-step oracles (see the header comment). Messages are built only on failure. */
 export function checkStep(s: SessionState, e: FsmEvent, r: SessionState, actions: readonly FsmAction[]): void {
