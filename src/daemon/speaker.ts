@@ -149,7 +149,7 @@ class OutQueue {
   }
 }
 
-/** TSBGP_SEND_HOLD_TIME (seconds): lets tests shorten RFC 9687's minutes to seconds. */
+/** TSBGP_SEND_HOLD_TIME (seconds): operators and tests may shorten (or, with 0, turn off) RFC 9687 send hold time; documented in docs/operations.md. */
 function envSendHoldTime(): number | undefined {
   const v = process.env['TSBGP_SEND_HOLD_TIME'];
   if (v === undefined || v === '') return undefined;
