@@ -196,6 +196,11 @@ export interface NeighborInfo {
   /** Configured families, in afi order. */
   readonly families: readonly NeighborFamily[];
   readonly gracefulRestart: GracefulRestartState;
+  /**
+   * What waits for the peer to read: bytes written to its session that the kernel has not
+   * taken, and prefixes not yet packed into UPDATEs (held back while the socket is full).
+   */
+  readonly outQueue: { readonly bytes: number; readonly prefixes: number };
   readonly messages: { readonly sent: MessageCounts; readonly received: MessageCounts };
 }
 

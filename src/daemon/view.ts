@@ -40,8 +40,8 @@ const AFI_NAMES: readonly AfiName[] = ['ipv4', 'ipv6'];
 
 /** Per-peer "installed" counts are exact (one FIB lookup per prefix) up to this many candidate prefixes. */
 const EXACT_INSTALLED_LIMIT = 10_000;
-/** Installed counts are reused for this long (every action resolves its neighbour through neighbors()). */
-const INSTALLED_TTL_MS = 1000;
+/** A walk for the installed counts costing more than this is reused for 20 times its cost while the FIB converges. */
+const COSTLY_WALK_MS = 5;
 /** Decoded attribute views kept per stream (many routes share a set). */
 const VIEW_CACHE = 4096;
 
@@ -327,8 +327,10 @@ interface PeerRef {
 
 interface InstalledCounts {
   readonly at: number;
-  /** How long the counts are reused (longer for big tables, whose walk is costly). */
-  ttl: number;
+  /** The FIB and RIB state they were counted at: unchanged, they are still exact. */
+  readonly state: string;
+  /** How long the walk took; a costly one is reused for a while even if the state moved. */
+  walkMs: number;
   /** By AFI number. */
   readonly family: Map<number, number>;
   /** Learner peer index → AFI number → count. */
@@ -423,18 +425,26 @@ export class DaemonApiView implements DaemonView {
    */
   private installedCounts(rt: InstanceRuntime): InstalledCounts {
     const now = performance.now();
+    const fib = rt.fib;
+    const stats = fib?.stats();
+    const rib = rt.learner.rib;
+    // Any kernel write or RIB size change moves this (a best path moving to another peer
+    // rewrites the route: a replace).
+    const ops = stats ? stats.operations.add + stats.operations.replace + stats.operations.delete : 0;
+    const state = stats
+      ? `${ops}/${stats.installed}/${stats.pending}/${stats.failed}/${stats.conflicts}/${rib.v4.bestCount}/${rib.v6.bestCount}/${rib.v4.pathCount}/${rib.v6.pathCount}`
+      : '';
     const cached = this.installed.get(rt);
-    if (cached && now - cached.at < cached.ttl) return cached;
+    // Unchanged state: still exact. A full table's walk costs tens of ms: while it
+    // converges, reuse it for 20 times its cost (under ~5 % of the time).
+    if (cached && (cached.state === state || (cached.walkMs > COSTLY_WALK_MS && now - cached.at < 20 * cached.walkMs))) return cached;
     const family = new Map<number, number>();
     const peer = new Map<number, Map<number, number>>();
-    const result: InstalledCounts = { at: now, ttl: INSTALLED_TTL_MS, family, peer };
+    const result: InstalledCounts = { at: now, state, walkMs: 0, family, peer };
     this.installed.set(rt, result);
-    const fib = rt.fib;
-    if (!fib) return result;
-    const stats = fib.stats();
+    if (!fib || !stats) return result;
     // Clean: every best-path change was handed over and answered, none refused.
     const clean = stats.pending === 0 && stats.failed === 0 && stats.conflicts === 0 && (rt.fibWriter?.idle ?? true);
-    const rib = rt.learner.rib;
     let candidates = 0;
     for (const loc of [rib.v4, rib.v6]) candidates += loc.bestCount;
     const exact = candidates <= EXACT_INSTALLED_LIMIT;
@@ -473,8 +483,7 @@ export class DaemonApiView implements DaemonView {
         m.set(loc.afi, perPeer[idx]!);
       }
     }
-    // A walk of a full table costs tens of ms: keep it under ~5 % of the time.
-    result.ttl = Math.max(INSTALLED_TTL_MS, 20 * (performance.now() - now));
+    result.walkMs = performance.now() - now;
     if (share < 1) {
       for (const [k, v] of family) family.set(k, Math.round(v * share));
       for (const m of peer.values()) for (const [k, v] of m) m.set(k, Math.round(v * share));
@@ -564,6 +573,7 @@ export class DaemonApiView implements DaemonView {
       },
       capabilities: capabilityList(peer.options.session.capabilities, neg?.peerCapabilities),
       families,
+      outQueue: { bytes: rt.speaker.queuedBytes(n.address), prefixes: rt.speaker.unsentCount(n.address) },
       gracefulRestart: {
         phase: gr.phase,
         expiresIn: gr.deadline === undefined ? null : Math.max(0, Math.ceil((gr.deadline - Date.now()) / 1000)),

@@ -41,6 +41,7 @@ export function neighbor(over: Partial<NeighborInfo> & Pick<NeighborInfo, 'addre
     ],
     families: [family('ipv4', 2, 2, 2, 1)],
     gracefulRestart: { phase: 'none', expiresIn: null },
+    outQueue: { bytes: 0, prefixes: 0 },
     messages: { sent: counts(3, 10), received: counts(5, 11) },
     ...over,
   };

@@ -329,7 +329,8 @@ function checkCounts(result: BenchResult, n: number): void {
       assert.equal(r.fibInstall, null);
     }
     assert.equal(r.withdraw?.rib?.count, 0, `${who} RIB empty`);
-    assert.ok((r.peakRss ?? 0) > 1e6 && (r.cpuTotalSec ?? -1) > 0, `${who} memory and CPU sampled`);
+    // CPU is counted in 10 ms ticks: BIRD can take in 20k prefixes in less than one.
+    assert.ok((r.peakRss ?? 0) > 1e6 && (r.cpuTotalSec ?? -1) >= 0, `${who} memory and CPU sampled`);
     assert.equal(r.procs.length, r.kind === 'frr' ? 2 : 1, `${who} processes`);
     assert.equal(r.gaps.withdraw?.closed, null, `${who} session up until the end`);
     if (r.kind === 'tsbgpd') assert.ok(r.lagMaxMs !== null && r.lagMaxMs.ingest !== null, 'tsbgpd metrics scraped');

@@ -150,6 +150,7 @@ test('neighbors: sorted, states, counts per family, timers, capabilities, messag
   assert.equal(a.establishedCount, 1);
   assert.equal(a.lastError, null);
   assert.deepEqual(a.gracefulRestart, { phase: 'none', expiresIn: null });
+  assert.deepEqual(a.outQueue, { bytes: 0, prefixes: 0 }, 'a reading peer has nothing waiting');
   // keepalive: min(configured 3, hold/3 = 3) (RFC 4271 §10).
   assert.deepEqual(a.timers, { holdTime: 9, keepalive: 3, connectRetry: 1, negotiatedHoldTime: 9, negotiatedKeepalive: 3 });
   assert.deepEqual(a.families, [
