@@ -31,5 +31,5 @@ RUN ln -s /opt/tsbgp/dist/src/bin/tsbgp.js /usr/local/bin/tsbgp \
 ENV NODE_ENV=production
 # Metrics, /healthz and /readyz (the DaemonSet passes --metrics-address).
 EXPOSE 9179
-ENTRYPOINT ["node", "/opt/tsbgp/dist/src/bin/tsbgpd.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=4", "/opt/tsbgp/dist/src/bin/tsbgpd.js"]
 CMD ["--help"]

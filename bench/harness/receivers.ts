@@ -11,6 +11,7 @@ import { connect, type ApiClient } from '../../src/api/client.js';
 import type { Lab, Ns } from '../../test/lib/netns.js';
 import { check, pidAlive, run, sleep } from '../../test/lib/proc.js';
 import { BirdCtl, birdImported, frrPrefixesReceived, FrrVty, gobgpAccepted } from './ctl.js';
+import { TSBGPD_NODE_FLAGS } from '../../src/bin/node-flags.js';
 
 export const RECEIVER_KINDS = ['tsbgpd', 'bird', 'bird-kernel', 'frr', 'gobgp'] as const;
 export type ReceiverKind = (typeof RECEIVER_KINDS)[number];
@@ -126,8 +127,9 @@ async function startTsbgpd(c: ReceiverContext): Promise<Receiver> {
   const sock = join(c.dir, 'tsbgpd.sock');
   const logFile = join(c.dir, 'tsbgpd.log');
   writeFileSync(conf, tsbgpdManifest(c, 'bench'));
-  // TSBGPD_NODE_ARGS: extra node flags, e.g. "--max-semi-space-size=2" or "--import ./profiler.mjs".
-  const nodeArgs = (process.env.TSBGPD_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  // The flags tsbgpd ships with, then TSBGPD_NODE_ARGS: extra node flags, e.g. "--cpu-prof"
+  // or "--import ./profiler.mjs" (a later --max-semi-space-size wins).
+  const nodeArgs = [...TSBGPD_NODE_FLAGS, ...(process.env.TSBGPD_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')];
   const args = [...nodeArgs, TSBGPD_JS, '--config', conf, '--node-name', 'bench', '--api-socket', sock, '--fib', 'kernel'];
   args.push('--log-format', 'json', '--log-level', 'info', '--no-watch', '--metrics-address', `${c.address}:${METRICS_PORT}`);
   const child = c.lab.spawnIn(c.ns, process.execPath, args, { logFile });

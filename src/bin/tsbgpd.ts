@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 // tsbgpd: the BGP daemon. Wiring only: options → config source, Daemon, API server,
 // metrics, (in Kubernetes mode) status and events, signals.
 //   tsbgpd [--source file] --config PATH [--config PATH…] [--node-name NAME] [--secret-namespace NS]

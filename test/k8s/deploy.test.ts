@@ -16,6 +16,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { extractCodeBlocks } from '../../src/config/docs.js';
 import { validateInput } from '../../src/config/validate.js';
 import { NO_SOURCE } from '../../src/config/diagnostics.js';
+import { TSBGPD_NODE_FLAGS } from '../../src/bin/node-flags.js';
 import { CILIUM_KINDS, crdFor, renderCrdFiles, TSBGP_KINDS } from '../../src/k8s/crds.js';
 import { findTool } from '../lib/root.js';
 import { run } from '../lib/proc.js';
@@ -255,7 +256,8 @@ test('RBAC is least privilege: reads only; Secrets in one namespace; writes only
 test('the Dockerfile builds the daemon and runs tsbgpd from the paths the native addons are found at', () => {
   const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
   assert.match(text, /FROM node:20/);
-  assert.match(text, /ENTRYPOINT \["node", "\/opt\/tsbgp\/dist\/src\/bin\/tsbgpd\.js"\]/);
+  const flags = TSBGPD_NODE_FLAGS.map((f) => `"${f}", `).join('');
+  assert.ok(text.includes(`ENTRYPOINT ["node", ${flags}"/opt/tsbgp/dist/src/bin/tsbgpd.js"]`), 'the entry point runs tsbgpd with its V8 flags');
   for (const addon of ['native/socket/build/Release', 'native/netlink/build/Release']) assert.ok(text.includes(addon), addon);
   const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8');
   for (const p of ['node_modules', 'dist']) assert.ok(ignore.split('\n').includes(p), p);
