@@ -352,7 +352,17 @@ export class BgpListener extends EventEmitter<ListenerEvents> {
     this.#server = undefined;
     this.#native = undefined;
     if (!server) return Promise.resolve();
-    return new Promise((resolve) => server.close(() => resolve()));
+    return new Promise((resolve) => {
+      // server.close() calls back only once every accepted connection has ended. The
+      // peers destroy theirs first, but a connection still being handed over (or ended
+      // and waiting on its peer) must not hold up a shutdown, which goes on to remove
+      // kernel routes: stop waiting after a second.
+      const giveUp = setTimeout(resolve, 1000);
+      server.close(() => {
+        clearTimeout(giveUp);
+        resolve();
+      });
+    });
   }
 
   #setOpt(which: 'ttl' | 'minTtl', value: number | undefined): void {
