@@ -10,13 +10,12 @@
 //
 // Also here: the parent side of the speaker child, and cheap probes of a process
 // (RSS, open file descriptors) and of the node's kernel table.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Lab, Ns } from '../lib/netns.js';
-import { check, pidAlive, run } from '../lib/proc.js';
-import { tail } from '../lib/peers/index.js';
+import { check, run } from '../lib/proc.js';
+import { IpcChild } from '../lib/ipc-child.js';
 import { addr, buildTwoDomainLab, DOMAIN_A, DOMAIN_B, type TwoDomainLab } from '../e2e/lab.js';
 import type { ChildEvent, ChildState, Command, FeedArgs, RawArgs } from './speaker-child.js';
 import type { PhaseResult } from '../../bench/feeder/feeder.js';
@@ -33,80 +32,16 @@ export const FAR_NH = { address: '10.30.0.4', asn: 65032, nextHop: '10.31.0.1' }
 /** Hold time of every tsbgpd session in the fault lab (keepalive a third). */
 export const HOLD = 6;
 
-type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
-
 /** One speaker child in the speakers namespace, driven over IPC. */
-export class FaultSpeaker {
-  readonly events: ChildEvent[] = [];
-  private seq = 0;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; cmd: string }>();
-  private exited: string | undefined;
-
-  private constructor(
-    readonly child: ChildProcess,
-    readonly pid: number,
-    readonly logFile: string,
-  ) {
-    child.on('message', (raw: unknown) => {
-      const m = raw as Reply | { event: ChildEvent };
-      if ('event' in m) {
-        this.events.push(m.event);
-        return;
-      }
-      if (!('id' in m)) return;
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id);
-      if (m.ok) p.resolve(m.result);
-      else p.reject(new Error(`speaker ${p.cmd}: ${m.error}`));
-    });
-    child.on('exit', (code, signal) => {
-      this.exited = `exited (${code ?? signal})`;
-      for (const p of this.pending.values()) p.reject(new Error(`speaker ${this.exited} during ${p.cmd}\n${this.log()}`));
-      this.pending.clear();
-    });
-  }
-
+export class FaultSpeaker extends IpcChild<Command, ChildEvent> {
   static async start(lab: Lab, ns: Ns, name: string): Promise<FaultSpeaker> {
-    const logFile = join(lab.dir, `speaker-${name}.log`);
-    const fd = openSync(logFile, 'a');
-    let child: ChildProcess;
-    try {
-      child = spawn('ip', ['netns', 'exec', ns.netns, process.execPath, '--max-old-space-size=2048', CHILD_SCRIPT], {
-        stdio: ['ignore', fd, fd, 'ipc'],
-      });
-    } finally {
-      closeSync(fd);
-    }
-    child.on('error', () => undefined);
-    const pid = child.pid;
-    if (pid === undefined) throw new Error('cannot start the speaker child');
-    const s = new FaultSpeaker(child, pid, logFile);
-    lab.onCleanup(() => {
-      if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
-    });
-    await new Promise<void>((resolve, reject) => {
-      child.once('message', () => resolve());
-      child.once('exit', () => reject(new Error(`speaker child exited during start\n${s.log()}`)));
-    });
+    const s = new FaultSpeaker(
+      { lab, ns, script: CHILD_SCRIPT, logFile: join(lab.dir, `speaker-${name}.log`), nodeArgs: ['--max-old-space-size=2048'] },
+      'speaker',
+      30,
+    );
+    await s.ready();
     return s;
-  }
-
-  log(): string {
-    try {
-      return tail(readFileSync(this.logFile, 'utf8'), 30);
-    } catch {
-      return '';
-    }
-  }
-
-  call<T>(c: Command): Promise<T> {
-    if (this.exited !== undefined) return Promise.reject(new Error(`speaker ${this.exited}\n${this.log()}`));
-    const id = ++this.seq;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, cmd: c.cmd });
-      this.child.send({ id, ...c });
-    });
   }
 
   feed(args: FeedArgs): Promise<{ port: number }> {

@@ -3,15 +3,15 @@
 // with an IPv4 /30 and an IPv6 /126, the tsbgp speaker as a child process inside "node"
 // (speaker-child.ts, driven over IPC), and small waits on both sides.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import type { SpeakerOptions } from '../../src/daemon/speaker.js';
 import type { LocalRouteSpec } from '../../src/daemon/originate.js';
 import { createLab, type Lab, type LinkInfo, type Ns } from '../lib/netns.js';
-import { pidAlive, run, terminate, waitFor } from '../lib/proc.js';
+import { IpcChild } from '../lib/ipc-child.js';
+import { run, terminate, waitFor } from '../lib/proc.js';
 import { normAddr, tail, waitReady, type Afi, type PeerHandle, type PeerRoute } from '../lib/peers/index.js';
 import type {
   ChildEvent,
@@ -39,44 +39,11 @@ export function community(text: string): number {
   return (hi! * 65536 + lo!) >>> 0;
 }
 
-type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
-
 /** The tsbgp speaker running in a namespace, driven over IPC. */
-export class SpeakerChild {
-  readonly events: ChildEvent[] = [];
-  private seq = 0;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; cmd: string }>();
-  private exited: string | undefined;
-
-  private constructor(
-    readonly child: ChildProcess,
-    readonly pid: number,
-    readonly logFile: string,
-  ) {
-    child.on('message', (raw: unknown) => {
-      const m = raw as Reply | { event: ChildEvent } | { ready: true };
-      if ('event' in m) {
-        this.events.push(m.event);
-        return;
-      }
-      if (!('id' in m)) return;
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id);
-      if (m.ok) p.resolve(m.result);
-      else p.reject(new Error(`speaker-child ${p.cmd}: ${m.error}`));
-    });
-    child.on('exit', (code, signal) => {
-      this.exited = `exited (${code ?? signal})`;
-      for (const p of this.pending.values()) p.reject(new Error(`speaker-child ${this.exited} during ${p.cmd}\n${this.log()}`));
-      this.pending.clear();
-    });
-  }
-
+export class SpeakerChild extends IpcChild<Command, ChildEvent> {
   /**
-   * Starts the child inside `ns` (`ip netns exec` execs node, so the IPC fd and the pid
-   * are node's), then starts its Speaker. The child dies with its namespace on
-   * lab.cleanup(), and by itself when the IPC channel closes.
+   * Starts the child inside `ns`, then starts its Speaker. The child dies with its
+   * namespace on lab.cleanup(), and by itself when the IPC channel closes.
    */
   static async start(
     lab: Lab,
@@ -85,54 +52,10 @@ export class SpeakerChild {
     sink: SinkKind = 'recorder',
     nodeArgs: readonly string[] = [],
   ): Promise<SpeakerChild> {
-    const logFile = join(lab.dir, `${ns.name}-tsbgp-${Date.now()}.log`);
-    const fd = openSync(logFile, 'a');
-    let child: ChildProcess;
-    try {
-      child = spawn('ip', ['netns', 'exec', ns.netns, process.execPath, ...nodeArgs, CHILD_SCRIPT], {
-        stdio: ['ignore', fd, fd, 'ipc'],
-      });
-    } finally {
-      closeSync(fd);
-    }
-    child.on('error', () => undefined);
-    const pid = child.pid;
-    if (pid === undefined) throw new Error('cannot start speaker-child');
-    const sc = new SpeakerChild(child, pid, logFile);
-    // Belt and braces: the namespace sweep of cleanup() kills it too.
-    lab.onCleanup(() => {
-      if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
-    });
-    await new Promise<void>((resolve, reject) => {
-      const onMsg = (m: unknown): void => {
-        if ((m as { ready?: boolean }).ready) {
-          child.off('exit', onExit);
-          resolve();
-        }
-      };
-      const onExit = (): void => reject(new Error(`speaker-child exited during start\n${sc.log()}`));
-      child.once('message', onMsg);
-      child.once('exit', onExit);
-    });
+    const sc = new SpeakerChild({ lab, ns, script: CHILD_SCRIPT, logFile: join(lab.dir, `${ns.name}-tsbgp-${Date.now()}.log`), nodeArgs }, 'speaker-child', 40);
+    await sc.ready();
     await sc.call({ cmd: 'start', args: { speaker, sink } });
     return sc;
-  }
-
-  log(): string {
-    try {
-      return tail(readFileSync(this.logFile, 'utf8'), 40);
-    } catch {
-      return '';
-    }
-  }
-
-  call<T = unknown>(c: Command): Promise<T> {
-    if (this.exited !== undefined) return Promise.reject(new Error(`speaker-child ${this.exited}\n${this.log()}`));
-    const id = ++this.seq;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, cmd: c.cmd });
-      this.child.send({ id, ...c });
-    });
   }
 
   addNeighbor(n: NeighborArgs): Promise<NeighborView> {
