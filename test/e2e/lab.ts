@@ -468,30 +468,4 @@ export async function ping(lab: Lab, ns: Ns, address: string): Promise<{ ok: boo
   return { ok: r.code === 0, output: `${r.stdout}${r.stderr}` };
 }
 
-/** A directory name as the peer drivers derive it (they keep their control sockets there). */
-export function driverDir(lab: Lab, ns: Ns, daemon: string): string {
-  const sub = `${ns.name}-${daemon}`.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
-  return join(lab.dir, sub.slice(0, 40));
-}
-
-/** `birdc show ...` for a BIRD started by the bird driver. */
-export async function birdc(lab: Lab, ns: Ns, ...args: string[]): Promise<string> {
-  const r = await run('birdc', ['-s', join(driverDir(lab, ns, 'bird'), 'bird.ctl'), ...args], { timeoutMs: 10_000 });
-  if (r.code !== 0) throw new Error(`birdc ${args.join(' ')}: ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
-
-/** `vtysh -c CMD` for an FRR started by the frr driver. */
-export async function vtysh(lab: Lab, ns: Ns, cmd: string): Promise<string> {
-  const r = await run('vtysh', ['--vty_socket', driverDir(lab, ns, 'frr'), '-c', cmd], { timeoutMs: 10_000 });
-  if (r.code !== 0) throw new Error(`vtysh -c '${cmd}': ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
-
-/** `gobgp --target ... ARGS` for a gobgpd started by the gobgp driver. */
-export async function gobgp(lab: Lab, ns: Ns, ...args: string[]): Promise<string> {
-  const target = `unix://${join(driverDir(lab, ns, 'gobgp'), 'api.sock')}`;
-  const r = await run('gobgp', ['--target', target, ...args], { timeoutMs: 10_000 });
-  if (r.code !== 0) throw new Error(`gobgp ${args.join(' ')}: ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
+export { birdc, driverDir, gobgp, vtysh } from '../lib/peers/control.js';

@@ -223,32 +223,7 @@ export async function holdsFor<T>(fn: () => Promise<T>, bad: (v: T) => boolean, 
   return last;
 }
 
-// Raw CLIs of the drivers' daemons, for what PeerHandle does not expose (last errors,
-// counters). The paths follow the drivers' lab.mkdir(`${ns.name}-<daemon>`) layout.
-
-function driverDir(lab: Lab, ns: Ns, daemon: string): string {
-  const sub = `${ns.name}-${daemon}`.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
-  return join(lab.dir, sub.slice(0, 40));
-}
-
-export async function birdc(lab: Lab, ns: Ns, ...args: string[]): Promise<string> {
-  const r = await run('birdc', ['-s', join(driverDir(lab, ns, 'bird'), 'bird.ctl'), ...args], { timeoutMs: 10_000 });
-  if (r.code !== 0) throw new Error(`birdc ${args.join(' ')}: ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
-
-export async function vtysh(lab: Lab, ns: Ns, cmd: string): Promise<string> {
-  const r = await run('vtysh', ['--vty_socket', driverDir(lab, ns, 'frr'), '-c', cmd], { timeoutMs: 10_000 });
-  if (r.code !== 0) throw new Error(`vtysh -c '${cmd}': ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
-
-export async function gobgp(lab: Lab, ns: Ns, ...args: string[]): Promise<string> {
-  const target = `unix://${join(driverDir(lab, ns, 'gobgp'), 'api.sock')}`;
-  const r = await run('gobgp', ['--target', target, ...args], { timeoutMs: 10_000 });
-  if (r.code !== 0) throw new Error(`gobgp ${args.join(' ')}: ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
+export { birdc, driverDir, gobgp, vtysh } from '../lib/peers/control.js';
 
 /** Runs `fn`; on failure appends the tsbgp child's log and the peers' log tails to the error. */
 export async function withLogs<T>(child: SpeakerChild | undefined, peers: readonly PeerHandle[], fn: () => Promise<T>): Promise<T> {

@@ -216,9 +216,14 @@ export class Lab {
     return ns;
   }
 
+  /** Where mkdir(sub) puts its directory. */
+  dirOf(sub: string): string {
+    return join(this.dir, sanitize(sub, 40));
+  }
+
   /** A fresh directory inside the lab dir. */
   mkdir(sub: string): string {
-    const p = join(this.dir, sanitize(sub, 40));
+    const p = this.dirOf(sub);
     mkdirSync(p, { recursive: true });
     return p;
   }
