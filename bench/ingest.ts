@@ -136,7 +136,7 @@ async function main(): Promise<void> {
 
   const prefixes = rib.v4.bestCount + rib.v6.bestCount;
   const cpuMs = (cpu.user + cpu.system) / 1000;
-  console.log(`${prefixes} prefixes with a best path, ${rib.store.count} attribute sets (${rib.store.decodes} decodes)`);
+  console.log(`${prefixes} prefixes with a best path, ${rib.store.count} attribute sets (${rib.store.decodes} decoded, ${rib.store.fieldReads} read from the wire)`);
   console.log(
     `time: ${cpuMs.toFixed(0)} ms CPU (${((cpuMs * 1e6) / prefixes).toFixed(0)} ns a prefix), ${wall.toFixed(0)} ms wall; GC ${gcMs.toFixed(0)} ms in ${gcCount} (longest ${gcMax.toFixed(0)} ms)`,
   );

@@ -22,6 +22,7 @@
  * Hot path: no object per prefix; one closure per learner for decoding on a miss.
  */
 import { Afi, Safi } from '../wire/iana.js';
+import { DecisionFields, readDecisionFields } from '../wire/attrs/fields.js';
 import { UpdateAction } from '../wire/errors.js';
 import { emptyAttributes, type PathAttributes } from '../wire/attrs/types.js';
 import { NlriCursor } from '../wire/nlri/prefix.js';
@@ -202,6 +203,14 @@ export class Learner implements RouteSink {
     this.fresh = a;
     return a !== null && this.cur!.action < UpdateAction.TREAT_AS_WITHDRAW ? a : null;
   };
+  /** Decision fields read from the wire for a new set (store.internFields), and whether they were just read. */
+  private readonly fields = new DecisionFields();
+  private freshFields = false;
+  private readonly readFields = (): DecisionFields | null => {
+    if (!readDecisionFields(this.cur!, this.curCtx!, this.localAs, this.fields)) return null;
+    this.freshFields = true;
+    return this.fields;
+  };
   private readonly localAs: number;
   /**
    * Per attribute set id: 1 when its AS_PATH holds our own AS (RFC 4271 §9.1.2: such
@@ -377,7 +386,10 @@ export class Learner implements RouteSink {
     this.cur = p;
     this.curCtx = ctx;
     this.fresh = null;
-    const id = store.intern(p.attrKey, p.attrHash, this.decode, store.contextTag(ctx));
+    // A policy that reads attributes needs the decoded set: decode it now, once.
+    const id = peer.filter.usesAttributes
+      ? store.intern(p.attrKey, p.attrHash, this.decode, store.contextTag(ctx))
+      : store.internFields(p.attrKey, p.attrHash, store.contextTag(ctx), this.readFields, p.buf, this.decode);
     this.cur = null;
     if (id < 0) {
       // Decoding found treat-as-withdraw.
@@ -386,6 +398,8 @@ export class Learner implements RouteSink {
       return;
     }
     if (this.fresh !== null) this.noteLoop(id, this.fresh);
+    else if (this.freshFields) this.setLoop(id, this.fields.loop ? 1 : 0);
+    this.freshFields = false;
     const loop = this.loops[id] === 1;
     const attrs = peer.filter.usesAttributes && !loop ? (this.fresh ?? store.get(id)) : NO_ATTRS;
     this.fresh = null;
@@ -660,13 +674,17 @@ export class Learner implements RouteSink {
   }
 
   private noteLoop(id: number, a: PathAttributes): void {
+    let loop = 0;
+    for (const seg of a.asPath) if (seg.asns.includes(this.localAs)) loop = 1;
+    this.setLoop(id, loop);
+  }
+
+  private setLoop(id: number, loop: number): void {
     if (id >= this.loops.length) {
       const grown = new Uint8Array(Math.max(id + 1, this.loops.length * 2));
       grown.set(this.loops);
       this.loops = grown;
     }
-    let loop = 0;
-    for (const seg of a.asPath) if (seg.asns.includes(this.localAs)) loop = 1;
     this.loops[id] = loop;
   }
 

@@ -34,6 +34,7 @@
 // tag (and TAG_LOCAL ones) keep their decoded object. The caller of intern already
 // has the fresh decoded object (for policy); get() is for later readers (Adj-RIB-Out,
 // CLI).
+import type { DecisionFields } from '../wire/attrs/fields.js';
 import { AsPathSegment as SegType, Origin } from '../wire/iana.js';
 import { asPathCount } from '../wire/attrs/as-path.js';
 import { fnv1a } from '../wire/attrs/hash.js';
@@ -102,6 +103,8 @@ export class AttrStore {
   count = 0;
   /** Sets ever decoded (misses): for metrics and tests. */
   decodes = 0;
+  /** Sets stored from their wire fields alone (internFields), without a decode. */
+  fieldReads = 0;
 
   // Per id: decision fields (read directly by the Loc-RIB).
   flags: Uint8Array;
@@ -192,6 +195,60 @@ export class AttrStore {
     // and get promoted, which costs more than decoding again on the rare get().
     const keep = tag < 0 || this.contexts[tag] === undefined;
     return this.insert(key, h, tag, attrs, keep, -1);
+  }
+
+  /**
+   * intern() without a decoded object: on a miss, `read` fills the decision fields
+   * straight from the wire (wire/attrs/fields.ts) and returns them, or returns null
+   * when the full decoder must run (then `decode`, as in intern()). A set stored this
+   * way is decoded from its key, under `tag`'s context, only when get() asks. `buf`
+   * holds the next hops the fields point at.
+   */
+  internFields(
+    key: Uint8Array,
+    hash: number,
+    tag: number,
+    read: () => DecisionFields | null,
+    buf: Uint8Array,
+    decode: () => PathAttributes | null,
+  ): number {
+    const h = mixTag(hash >>> 0, tag);
+    const found = this.lookup(key, h, tag);
+    if (found >= 0) {
+      this.refs[found]!++;
+      return found;
+    }
+    const f = tag >= 0 && this.contexts[tag] !== undefined ? read() : null;
+    if (f === null) {
+      const attrs = decode();
+      if (attrs === null) return -1;
+      this.decodes++;
+      return this.insert(key, h, tag, attrs, tag < 0 || this.contexts[tag] === undefined, -1);
+    }
+    this.fieldReads++;
+    const id = this.place(key, h, tag, null, -1);
+    let flags = AttrFlagBit.LIVE as number;
+    if (f.hasLocalPref) flags |= AttrFlagBit.HAS_LOCAL_PREF;
+    if (f.hasMed) flags |= AttrFlagBit.HAS_MED;
+    if (f.hasOriginatorId) flags |= AttrFlagBit.HAS_ORIGINATOR_ID;
+    this.flags[id] = flags;
+    this.localPref[id] = f.localPref;
+    this.med[id] = f.med;
+    this.originatorId[id] = f.originatorId;
+    this.origin[id] = f.origin;
+    this.asPathLen[id] = f.asPathLen;
+    this.neighborAs[id] = f.neighborAs;
+    this.clusterLen[id] = f.clusterLen;
+    const nh = this.nextHops;
+    const mpId = f.mpNextHopLen > 0 ? nh.acquire(buf.subarray(f.mpNextHopAt, f.mpNextHopAt + f.mpNextHopLen)) : NEXTHOP_SELF;
+    this.nextHop6[id] = mpId;
+    if (f.nextHopAt >= 0) this.nextHop4[id] = nh.acquire(buf.subarray(f.nextHopAt, f.nextHopAt + 4));
+    else {
+      if (mpId !== NEXTHOP_SELF) nh.acquire(nh.address(mpId)); // shared by IPv4 routes (RFC 8950)
+      this.nextHop4[id] = mpId;
+    }
+    this.count++;
+    return id;
   }
 
   /**
@@ -379,6 +436,14 @@ export class AttrStore {
   }
 
   private insert(key: Uint8Array, h: number, tag: number, attrs: PathAttributes, keep: boolean, base: number): number {
+    const id = this.place(key, h, tag, keep ? attrs : null, base);
+    this.computeFields(id, attrs);
+    this.count++;
+    return id;
+  }
+
+  /** Takes an id for a new set, stores its key and indexes it (fields not set yet, not counted). */
+  private place(key: Uint8Array, h: number, tag: number, stored: PathAttributes | null, base: number): number {
     if ((this.count + 1) > this.buckets.length * MAX_LOAD) this.rehash(this.buckets.length * 2);
     if (this.freeIds.length === 0 && this.idLimit >= MAX_IDS) throw new RangeError('attribute store full');
     const id = this.freeIds.length > 0 ? this.freeIds.pop()! : this.idLimit++;
@@ -390,16 +455,13 @@ export class AttrStore {
     this.tags[id] = tag;
     this.base[id] = base;
     this.refs[id] = 1;
-    const stored = keep ? attrs : null;
     if (id === this.attrs.length) this.attrs.push(stored);
     else this.attrs[id] = stored;
-    this.computeFields(id, attrs);
     const b = this.buckets;
     const mask = this.mask;
     let i = h & mask;
     while (b[i] !== 0) i = (i + 1) & mask;
     b[i] = AttrStore.bucket(h, id);
-    this.count++;
     return id;
   }
 

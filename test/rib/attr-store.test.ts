@@ -8,6 +8,7 @@ import { locateUpdate, decodeAttributes, ParsedUpdate } from '../../src/wire/upd
 import { encodeContext, packUpdates, PrefixBatch } from '../../src/wire/update-encoder.js';
 import { AttrStore, TAG_LOCAL, applyModification, neighborAs } from '../../src/rib/attr-store.js';
 import { NEXTHOP_SELF } from '../../src/rib/nexthop.js';
+import { DecisionFields, readDecisionFields } from '../../src/wire/attrs/fields.js';
 import { CTX4, baseV4, tlv } from '../wire/update-helpers.js';
 
 function attrs(over: Partial<PathAttributes> = {}): PathAttributes {
@@ -396,6 +397,49 @@ test('sets under a context tag are decoded again from their key after eviction',
       assert.equal(s.redecodes, 3);
       if (ctx.ebgp) assert.equal(rebuilt.localPref, undefined, 'eBGP context drops LOCAL_PREF again');
     }
+  }
+});
+
+test('internFields: a set read from the wire has the fields and attributes of a decoded one', () => {
+  const ll = Buffer.alloc(16, 0);
+  ll[0] = 0xfe;
+  ll[1] = 0x80;
+  ll[15] = 1;
+  const cases: [string, PathAttributes, 1 | 2][] = [
+    ['IPv4, every attribute', { ...fullAttrs(), unknown: [] }, 1],
+    ['IPv6 MP next hop with link-local', { ...fullAttrs(), unknown: [], nextHop: undefined, mpNextHop: { global: Buffer.alloc(16, 0x20), linkLocal: ll } }, 2],
+  ];
+  const ctx = updateContext();
+  for (const [name, a, afi] of cases) {
+    const decoded = new AttrStore({ initialCapacity: 4 });
+    const read = new AttrStore({ initialCapacity: 4 });
+    const p = new ParsedUpdate();
+    locateUpdate(bodiesFor(a, afi)[0]!, ctx, p);
+    const idD = decoded.intern(p.attrKey, p.attrHash, () => decodeAttributes(p, ctx), decoded.contextTag(ctx));
+    const f = new DecisionFields();
+    let decodes = 0;
+    const tag = read.contextTag(ctx);
+    const idR = read.internFields(p.attrKey, p.attrHash, tag, () => (readDecisionFields(p, ctx, 64512, f) ? f : null), p.buf, () => {
+      decodes++;
+      return decodeAttributes(p, ctx);
+    });
+    assert.equal(decodes, 0, `${name}: read from the wire`);
+    assert.equal(read.fieldReads, 1);
+    for (const k of ['origin', 'asPathLen', 'neighborAs', 'localPref', 'med', 'originatorId', 'clusterLen'] as const) {
+      assert.equal(read[k][idR], decoded[k][idD], `${name}: ${k}`);
+    }
+    assert.equal(read.hasMed(idR), decoded.hasMed(idD));
+    assert.equal(read.hasLocalPref(idR), decoded.hasLocalPref(idD));
+    for (const k of ['nextHop4', 'nextHop6'] as const) {
+      const x = read[k][idR]!;
+      const y = decoded[k][idD]!;
+      assert.equal(x === NEXTHOP_SELF, y === NEXTHOP_SELF, `${name}: ${k} present`);
+      if (x !== NEXTHOP_SELF) assert.deepEqual([...read.nextHops.address(x)], [...decoded.nextHops.address(y)], `${name}: ${k}`);
+    }
+    assert.deepEqual(read.get(idR), decoded.get(idD), `${name}: decoded on demand from the key`);
+    // A repeat is a hit: no read, no decode.
+    assert.equal(read.internFields(p.attrKey, p.attrHash, tag, () => assert.fail('read again'), p.buf, () => assert.fail('decoded')), idR);
+    assert.equal(read.refCount(idR), 2);
   }
 });
 
