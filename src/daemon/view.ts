@@ -21,7 +21,7 @@ import type {
 } from '../api/types.js';
 import { WELL_KNOWN_COMMUNITIES } from '../config/communities.js';
 import { AFI_NUMBER, toPlainJSON } from '../config/model.js';
-import type { FibEvent, KernelRoute as BackendKernelRoute, RouteState } from '../fib/backend.js';
+import type { FibStats as BackendFibStats, FibEvent, KernelRoute as BackendKernelRoute, RouteState } from '../fib/backend.js';
 import type { LocRib } from '../rib/loc-rib.js';
 import { NEXTHOP_SELF } from '../rib/nexthop.js';
 import type { DownReason, FsmStateName } from '../session/fsm.js';
@@ -331,8 +331,6 @@ interface InstalledCounts {
   readonly state: string;
   /** How long the walk took; a costly one is reused for a while even if the state moved. */
   walkMs: number;
-  /** By AFI number. */
-  readonly family: Map<number, number>;
   /** Learner peer index → AFI number → count. */
   readonly peer: Map<number, Map<number, number>>;
 }
@@ -361,9 +359,10 @@ export class DaemonApiView implements DaemonView {
     let failures = 0;
     const operations = { add: 0, replace: 0, delete: 0 };
     for (const rt of this.runtimes(null)) {
-      instances.push(this.instanceSummary(rt));
-      if (rt.fib) {
-        const s = rt.fib.stats();
+      // O(1) (running counts in the FIB): this is polled often, also during a full-table load.
+      const s = rt.fib?.stats();
+      instances.push(this.instanceSummary(rt, s));
+      if (s) {
         installed += s.installed;
         pending += s.pending;
         conflicts += s.conflicts;
@@ -394,15 +393,17 @@ export class DaemonApiView implements DaemonView {
     };
   }
 
-  private instanceSummary(rt: InstanceRuntime): InstanceSummary {
+  /** `stats`: the instance's FIB stats (undefined without a FIB). */
+  private instanceSummary(rt: InstanceRuntime, stats: BackendFibStats | undefined): InstanceSummary {
     const c = rt.config;
     let established = 0;
     for (const rp of rt.peers.values()) if (rp.neighbor.peer.state.name === 'Established') established++;
-    const counts = this.installedCounts(rt);
     const families = AFI_NAMES.map((afi) => {
       const loc = rt.learner.rib.family(AFI_NUMBER[afi]);
       const originated = new Set(c.advertisements.filter((a) => a.afi === afi).map((a) => a.prefix)).size;
-      return { afi, safi: 'unicast' as const, prefixes: loc.bestCount, paths: loc.pathCount, installed: counts.family.get(AFI_NUMBER[afi]) ?? 0, originated };
+      // The FIB's own count per family, not a walk of the Loc-RIB (see installedCounts).
+      const installed = stats ? stats.installedByFamily[afi === 'ipv4' ? 4 : 6] : 0;
+      return { afi, safi: 'unicast' as const, prefixes: loc.bestCount, paths: loc.pathCount, installed, originated };
     });
     const ri = c.routeInstall;
     return {
@@ -418,8 +419,9 @@ export class DaemonApiView implements DaemonView {
   }
 
   /**
-   * Prefixes in the kernel per family and per neighbour (whose path is the best or in
-   * the multipath set). One walk over the Loc-RIBs, reused for a second. Exact up to
+   * Prefixes in the kernel per neighbour (whose path is the best or in the multipath
+   * set), for neighbors(); the per-family totals come from the FIB's running counts.
+   * One walk over the Loc-RIBs, reused while nothing changed. Exact up to
    * EXACT_INSTALLED_LIMIT prefixes; above, exact when the FIB has nothing pending,
    * failed or in conflict, else scaled by the FIB's installed share (converging).
    */
@@ -438,9 +440,8 @@ export class DaemonApiView implements DaemonView {
     // Unchanged state: still exact. A full table's walk costs tens of ms: while it
     // converges, reuse it for 20 times its cost (under ~5 % of the time).
     if (cached && (cached.state === state || (cached.walkMs > COSTLY_WALK_MS && now - cached.at < 20 * cached.walkMs))) return cached;
-    const family = new Map<number, number>();
     const peer = new Map<number, Map<number, number>>();
-    const result: InstalledCounts = { at: now, state, walkMs: 0, family, peer };
+    const result: InstalledCounts = { at: now, state, walkMs: 0, peer };
     this.installed.set(rt, result);
     if (!fib || !stats) return result;
     // Clean: every best-path change was handed over and answered, none refused.
@@ -453,7 +454,6 @@ export class DaemonApiView implements DaemonView {
     let perPeer = new Int32Array(64);
     for (const loc of [rib.v4, rib.v6]) {
       const t = loc.table;
-      let total = 0;
       perPeer.fill(0);
       for (let s = t.nextLive(0); s >= 0; s = t.nextLive(s + 1)) {
         const k = loc.multipathCount(s);
@@ -463,7 +463,6 @@ export class DaemonApiView implements DaemonView {
           const rs = fib.route(prefixText(loc, s));
           if (!rs || rs.installed === null || rs.flags.includes('conflict')) continue;
         }
-        total++;
         let p = loc.firstPath(s);
         for (let i = 0; i < k && p >= 0; i++, p = loc.nextPath(p)) {
           const idx = loc.pathPeer(p);
@@ -475,7 +474,6 @@ export class DaemonApiView implements DaemonView {
           perPeer[idx]!++;
         }
       }
-      if (total > 0) family.set(loc.afi, total);
       for (let idx = 0; idx < perPeer.length; idx++) {
         if (perPeer[idx] === 0) continue;
         let m = peer.get(idx);
@@ -485,7 +483,6 @@ export class DaemonApiView implements DaemonView {
     }
     result.walkMs = performance.now() - now;
     if (share < 1) {
-      for (const [k, v] of family) family.set(k, Math.round(v * share));
       for (const m of peer.values()) for (const [k, v] of m) m.set(k, Math.round(v * share));
     }
     return result;

@@ -103,6 +103,8 @@ export interface FibStats {
   readonly entries: number;
   readonly desired: number;
   readonly installed: number;
+  /** `installed` split by family (adopted routes included). */
+  readonly installedByFamily: { readonly 4: number; readonly 6: number };
   /** Queued or in flight. */
   readonly pending: number;
   readonly failed: number;
@@ -151,6 +153,13 @@ export interface FibBackend {
   removeNexthop(handle: number): void;
   /** Queues changes; returns at once, the kernel is written in the background. */
   apply(batch: FibBatch): void;
+  /**
+   * Sizes the per-prefix state for `n` prefixes in all (not n more) before that many
+   * arrive (a full table), so it is allocated once instead of doubling and rehashing
+   * along the way. Optional: it only saves time; it never shrinks, and calling it
+   * again with a rising count costs no more than letting the table grow.
+   */
+  reserve(n: number): void;
   /** The desired state is complete (initial convergence): delete adopted routes not desired. */
   reconcile(): void;
   /** Resolves when everything queued so far was answered by the kernel. */
@@ -171,6 +180,11 @@ export interface FibBackend {
   resolveNextHop(address: string): Resolution | null;
   route(prefix: string): RouteState | null;
   stats(): FibStats;
+  /**
+   * Route writes queued or in flight, an upper bound (O(1)): a producer keeps this near
+   * what the kernel can take in a moment, the rest waits upstream where changes coalesce.
+   */
+  readonly backlog: number;
   on(event: 'result', listener: (e: FibEvent) => void): this;
   on(event: 'link', listener: (l: LinkInfo, removed: boolean) => void): this;
   on(event: 'address', listener: (a: AddressInfo, removed: boolean) => void): this;

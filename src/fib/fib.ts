@@ -89,6 +89,11 @@ export interface FibOptions {
   readonly rcvbuf?: number;
 }
 
+/** Prefixes of a batch touched ahead of their lookups (Fib.apply). */
+const TOUCH_AHEAD = 64;
+/** Below this many entries the table stays in the caches: no touching. */
+const TOUCH_MIN_SIZE = 65536;
+
 const OP_NAMES: Readonly<Record<number, FibOp>> = { 1: 'add', 2: 'replace', 3: 'delete' };
 
 const DEFAULTS = {
@@ -259,8 +264,8 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
       this.lastGc = 0;
       for (let id = 0; id < t.hwm; id++) {
         if (!t.live(id)) continue;
-        t.desired[id] = -1;
-        t.flags[id]! &= ~(EntryFlag.ADOPTED | EntryFlag.FAILED);
+        t.setDesired(id, -1);
+        t.clearFlags(id, EntryFlag.ADOPTED | EntryFlag.FAILED);
         this.markDirty(id);
       }
       this.nh.clearSets();
@@ -302,22 +307,29 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
 
   apply(batch: FibBatch): void {
     const t = this.table;
-    for (let i = 0; i < batch.length; i++) {
-      const fam: Family = batch.family[i] === 6 ? 6 : 4;
-      const nh = batch.nh[i]!;
-      if (batch.plen[i]! > (fam === 4 ? 32 : 128)) continue;
-      let id: number;
-      if (nh < 0) {
-        id = t.find(fam, batch.addr, i * 16, batch.plen[i]!);
-        if (id < 0) continue;
-      } else {
-        id = t.insert(fam, batch.addr, i * 16, batch.plen[i]!);
+    const n = batch.length;
+    for (let lo = 0; lo < n; lo += TOUCH_AHEAD) {
+      const hi = Math.min(n, lo + TOUCH_AHEAD);
+      // A full table does not fit the caches: touching a stretch of prefixes first
+      // lets their cache misses overlap (fib/table.ts touch).
+      if (t.size >= TOUCH_MIN_SIZE) for (let i = lo; i < hi; i++) t.touch(batch.family[i] === 6 ? 6 : 4, batch.addr, i * 16, batch.plen[i]!);
+      for (let i = lo; i < hi; i++) {
+        const fam: Family = batch.family[i] === 6 ? 6 : 4;
+        const nh = batch.nh[i]!;
+        if (batch.plen[i]! > (fam === 4 ? 32 : 128)) continue;
+        let id: number;
+        if (nh < 0) {
+          id = t.find(fam, batch.addr, i * 16, batch.plen[i]!);
+          if (id < 0) continue;
+        } else {
+          id = t.insert(fam, batch.addr, i * 16, batch.plen[i]!);
+        }
+        t.setDesired(id, nh);
+        // A withdrawn or re-announced prefix is no longer just adopted; a new
+        // next hop deserves a new attempt.
+        t.clearFlags(id, EntryFlag.ADOPTED | EntryFlag.FAILED);
+        this.markDirty(id);
       }
-      t.desired[id] = nh;
-      // A withdrawn or re-announced prefix is no longer just adopted; a new
-      // next hop deserves a new attempt.
-      t.flags[id]! &= ~(EntryFlag.ADOPTED | EntryFlag.FAILED);
-      this.markDirty(id);
     }
     // Start writing now rather than after the event loop's next turn, which may
     // hold a long stretch of RIB work: the kernel's thread would wait idle.
@@ -434,32 +446,33 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
     };
   }
 
+  get backlog(): number {
+    return this.dirty.length + (this.carry >= 0 ? 1 : 0) + this.inflight * this.maxOps;
+  }
+
+  /**
+   * Makes room for `n` prefixes in all (not n more) before a table of that size
+   * arrives (a full table from a peer, a restart), so the per-prefix state is sized
+   * once instead of doubling and rehashing on the way. Optional: it only saves time.
+   * Never shrinks; calling it again with a rising count is cheap (geometric growth).
+   */
+  reserve(n: number): void {
+    this.table.reserve(n);
+  }
+
+  /** O(1): the table keeps running counts (fib/table.ts). */
   stats(): FibStats {
     const t = this.table;
-    let desired = 0;
-    let installed = 0;
-    let pending = 0;
-    let failed = 0;
-    let conflicts = 0;
-    let adopted = 0;
-    for (let id = 0; id < t.hwm; id++) {
-      const f = t.flags[id]!;
-      if (!(f & EntryFlag.LIVE)) continue;
-      if (t.desired[id]! >= 0) desired++;
-      if (t.installed[id]! >= 0) installed++;
-      if (f & (EntryFlag.DIRTY | EntryFlag.INFLIGHT)) pending++;
-      if (f & EntryFlag.FAILED) failed++;
-      if (f & EntryFlag.CONFLICT) conflicts++;
-      if (f & EntryFlag.ADOPTED) adopted++;
-    }
+    const c = t.counts();
     return {
       entries: t.size,
-      desired,
-      installed,
-      pending,
-      failed,
-      conflicts,
-      adopted,
+      desired: c.desired,
+      installed: c.installed4 + c.installed6,
+      installedByFamily: { 4: c.installed4, 6: c.installed6 },
+      pending: c.pending,
+      failed: c.failed,
+      conflicts: c.conflicts,
+      adopted: c.adopted,
       nexthopObjects: this.nh.objects().length,
       batches: this.counters.batches,
       messages: this.counters.messages,
@@ -475,7 +488,7 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
   private markDirty(id: number): void {
     const t = this.table;
     if (t.flags[id]! & EntryFlag.DIRTY) return;
-    t.flags[id]! |= EntryFlag.DIRTY;
+    t.addFlags(id, EntryFlag.DIRTY);
     this.dirty.push(id);
     this.schedulePump();
   }
@@ -486,7 +499,7 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
     const t = this.table;
     for (let id = 0; id < t.hwm; id++) {
       if (!t.live(id) || !handles.has(t.desired[id]!)) continue;
-      t.flags[id]! &= ~EntryFlag.FAILED;
+      t.clearFlags(id, EntryFlag.FAILED);
       this.markDirty(id);
     }
   }
@@ -495,7 +508,7 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
     const t = this.table;
     for (let id = 0; id < t.hwm; id++) {
       if (t.live(id) && t.flags[id]! & EntryFlag.FAILED) {
-        t.flags[id]! &= ~EntryFlag.FAILED;
+        t.clearFlags(id, EntryFlag.FAILED);
         this.markDirty(id);
       }
     }
@@ -695,13 +708,13 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
         b.form[b.count] = df;
         b.err[b.count] = 0;
         b.count++;
-        t.flags[id] = (f & ~EntryFlag.DIRTY) | EntryFlag.INFLIGHT;
+        t.setFlags(id, (f & ~EntryFlag.DIRTY) | EntryFlag.INFLIGHT);
         continue;
       }
-      t.flags[id] = f & ~EntryFlag.DIRTY;
+      t.setFlags(id, f & ~EntryFlag.DIRTY);
       if (act === Action.CONFLICT) {
         if (!(f & EntryFlag.CONFLICT)) {
-          t.flags[id]! |= EntryFlag.CONFLICT;
+          t.addFlags(id, EntryFlag.CONFLICT);
           this.report({ type: 'conflict', prefix: this.prefixOf(id) });
         }
       } else if (act === Action.NONE) {
@@ -770,13 +783,13 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
       if (k === Kind.STALE_DEL) continue; // gone or never there: either way not ours any more
       const id = b.entry[i]!;
       if (!t.live(id)) continue;
-      t.flags[id]! &= ~EntryFlag.INFLIGHT;
+      t.clearFlags(id, EntryFlag.INFLIGHT);
       if (k === Kind.PROBE) {
         this.probeDone(id, err);
       } else if (err === 0) {
-        t.installed[id] = k === Kind.DELETE ? -1 : b.form[i]!;
+        t.setInstalled(id, k === Kind.DELETE ? -1 : b.form[i]!);
         t.errno[id] = 0;
-        t.flags[id]! &= ~(EntryFlag.ADOPTED | EntryFlag.CONFLICT);
+        t.clearFlags(id, EntryFlag.ADOPTED | EntryFlag.CONFLICT);
       } else {
         this.routeError(b, i, id, err);
       }
@@ -802,16 +815,16 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
   private probeDone(id: number, err: number): void {
     const t = this.table;
     if (err !== 0 && err !== Errno.ESRCH && err !== Errno.ENOENT) {
-      t.flags[id]! |= EntryFlag.FAILED; // retried later, probe included
+      t.addFlags(id, EntryFlag.FAILED); // retried later, probe included
       t.errno[id] = err;
       return;
     }
-    t.flags[id]! &= ~EntryFlag.PROBE;
-    t.installed[id] = -1;
+    t.clearFlags(id, EntryFlag.PROBE);
+    t.setInstalled(id, -1);
     if (err !== 0 && !(t.flags[id]! & EntryFlag.FOREIGN)) {
-      t.flags[id]! |= EntryFlag.FOREIGN;
+      t.addFlags(id, EntryFlag.FOREIGN);
       if (!(t.flags[id]! & EntryFlag.CONFLICT) && t.desired[id]! >= 0) {
-        t.flags[id]! |= EntryFlag.CONFLICT;
+        t.addFlags(id, EntryFlag.CONFLICT);
         this.report({ type: 'conflict', prefix: this.prefixOf(id) });
       }
     }
@@ -822,14 +835,14 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
     const t = this.table;
     const k = b.kind[i]!;
     if (k === Kind.DELETE && (err === Errno.ESRCH || err === Errno.ENOENT)) {
-      t.installed[id] = -1; // already gone: what we wanted
+      t.setInstalled(id, -1); // already gone: what we wanted
       return;
     }
     if (k === Kind.ADD && err === Errno.EEXIST) {
       // Someone holds the key though our view had nobody: another owner, or our
       // own route we lost track of (an IPv4 replace by another owner can take
       // theirs and leave ours). A probe asks the kernel which (probeDone).
-      t.flags[id]! |= EntryFlag.PROBE;
+      t.addFlags(id, EntryFlag.PROBE);
       return;
     }
     const fam = t.family(id);
@@ -837,7 +850,7 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
     const now = dh >= 0 ? this.nh.formOf(dh, fam) : -1;
     // Only a failure of what we still want counts; otherwise just try again.
     if (now !== (k === Kind.DELETE ? -1 : b.form[i]!)) return;
-    t.flags[id]! |= EntryFlag.FAILED;
+    t.addFlags(id, EntryFlag.FAILED);
     // A retry failing the same way is not news.
     const repeat = t.errno[id] === err;
     t.errno[id] = err;
@@ -883,9 +896,9 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
       if (k === Kind.STALE_DEL) continue;
       const id = b.entry[i]!;
       if (!t.live(id)) continue;
-      t.flags[id]! &= ~EntryFlag.INFLIGHT;
+      t.clearFlags(id, EntryFlag.INFLIGHT);
       if (sendFailed) {
-        t.flags[id]! |= EntryFlag.FAILED;
+        t.addFlags(id, EntryFlag.FAILED);
         t.errno[id] = errno;
         routes++;
       } else if (b.err[i] !== 0) {
@@ -973,9 +986,9 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
     if (cls === RouteClass.OURS) {
       // Someone else wrote or removed a route under our protocol (or the kernel did).
       if (t.flags[id]! & EntryFlag.INFLIGHT) return; // our answer settles it
-      t.installed[id] = add ? this.nh.kernelForm(v) : -1;
+      t.setInstalled(id, add ? this.nh.kernelForm(v) : -1);
     } else if (add) {
-      t.flags[id]! |= EntryFlag.FOREIGN;
+      t.addFlags(id, EntryFlag.FOREIGN);
       // Only a replace (NLM_F_REPLACE) can take our route's place. A create
       // (`ip route append`/`prepend`, IPv4 and IPv6) puts theirs beside ours:
       // forgetting ours would make us ADD it again once they leave (EEXIST, a
@@ -983,18 +996,18 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
       // first route on the key, which may be theirs: whether ours is still
       // there is unknown, so a probe removes it if it is (the key is theirs).
       if (msgFlags(b, off) & NlmF.REPLACE && t.installed[id]! >= 0) {
-        t.flags[id]! |= EntryFlag.PROBE;
+        t.addFlags(id, EntryFlag.PROBE);
         this.markDirty(id);
       }
       if (t.flags[id]! & EntryFlag.CONFLICT) return;
       if (t.desired[id]! >= 0) {
-        t.flags[id]! |= EntryFlag.CONFLICT;
+        t.addFlags(id, EntryFlag.CONFLICT);
         this.report({ type: 'conflict', prefix: this.prefixOf(id), protocol: v.protocol });
       }
     } else {
-      t.flags[id]! &= ~EntryFlag.FOREIGN;
+      t.clearFlags(id, EntryFlag.FOREIGN);
       if (t.flags[id]! & EntryFlag.CONFLICT) {
-        t.flags[id]! &= ~EntryFlag.CONFLICT;
+        t.clearFlags(id, EntryFlag.CONFLICT);
         this.report({ type: 'conflict-resolved', prefix: this.prefixOf(id) });
       }
     }
@@ -1108,8 +1121,8 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
     // and by the retry timer, not by rereading (which may be what failures cause).
     for (let id = 0; id < t.hwm; id++) {
       if (!t.live(id)) continue;
-      t.installed[id] = -1;
-      t.flags[id]! &= ~(EntryFlag.FOREIGN | EntryFlag.INFLIGHT | EntryFlag.PROBE);
+      t.setInstalled(id, -1);
+      t.clearFlags(id, EntryFlag.FOREIGN | EntryFlag.INFLIGHT | EntryFlag.PROBE);
     }
     const stale: StaleRoute[] = [];
     const v = this.view;
@@ -1131,11 +1144,11 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
         }
         const id = t.insert(v.family, dst, dstOff, v.dstLen);
         if (cls === RouteClass.FOREIGN) {
-          t.flags[id]! |= EntryFlag.FOREIGN;
+          t.addFlags(id, EntryFlag.FOREIGN);
           return;
         }
-        t.installed[id] = this.nh.kernelForm(v);
-        if (initial && t.desired[id]! < 0) t.flags[id]! |= EntryFlag.ADOPTED;
+        t.setInstalled(id, this.nh.kernelForm(v));
+        if (initial && t.desired[id]! < 0) t.addFlags(id, EntryFlag.ADOPTED);
       });
     }
     this.stale = stale;
@@ -1155,9 +1168,9 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
     for (let id = 0; id < t.hwm; id++) {
       if (!t.live(id)) continue;
       const f = t.flags[id]! & ~EntryFlag.DIRTY;
-      t.flags[id] = f;
+      t.setFlags(id, f);
       if (f & EntryFlag.CONFLICT && !(f & EntryFlag.FOREIGN)) {
-        t.flags[id] = f & ~EntryFlag.CONFLICT;
+        t.setFlags(id, f & ~EntryFlag.CONFLICT);
         this.report({ type: 'conflict-resolved', prefix: this.prefixOf(id) });
       }
       if (t.desired[id]! < 0 && t.installed[id]! < 0 && !(f & EntryFlag.FOREIGN)) t.remove(id);

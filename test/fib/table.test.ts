@@ -61,7 +61,7 @@ test('FibTable: a new entry starts empty; removed ids are reused', () => {
   assert.equal(t.desired[id], -1);
   assert.equal(t.installed[id], -1);
   assert.equal(t.flags[id], EntryFlag.LIVE);
-  t.desired[id] = 5;
+  t.setDesired(id, 5);
   t.remove(id);
   assert.equal(t.find(4, a, 0, 8), -1);
   assert.ok(!t.live(id));
