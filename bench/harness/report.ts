@@ -137,7 +137,9 @@ export function markdown(r: BenchResult, chartFile?: string): string {
   if (chartFile !== undefined) L.push(`![RIB and FIB times, peak RSS](${chartFile})`, '');
   L.push(
     `Times count from the session reaching Established (ingest) or from the first withdrawal sent (withdraw-all), ` +
-      `polled with a backoff of 1/40 of the elapsed time (10–250 ms). RIB: the receiver's own count of the feeder's routes ` +
+      `RIB polled with a backoff of 1/40 of the elapsed time (10–250 ms); FIB read sparsely far from the target and back to back ` +
+      `around its predicted moment, at most 25% of one core (the true moment lies within about two reads before the time shown). ` +
+      `RIB: the receiver's own count of the feeder's routes ` +
       `(tsbgpd Loc-RIB, BIRD imported, FRR pfxRcd, GoBGP accepted); FIB: routes added to the kernel of the receiver's namespace. ` +
       `Hold time ${r.settings.holdTime} s, keepalive ${r.settings.keepalive} s: a keepalive gap above ${r.settings.keepalive} s means the receiver stalled. ` +
       `CPU: user+system seconds of the receiver's processes from Established to RIB and FIB complete; RSS: VmHWM (FRR: bgpd + zebra).`,
