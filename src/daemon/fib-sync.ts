@@ -29,6 +29,15 @@ import type { FibBackend, GatewayInput } from '../fib/backend.js';
 const GROUP_BASE = 1 << 24;
 const STEP_MS = 8;
 const DRAIN = 4096;
+/**
+ * Route writes the FIB may hold queued or in flight (~70 ms of the kernel's work at its
+ * floor rate). Feeding only what the kernel can take keeps the writer busy from the
+ * first UPDATE while the main thread spends the rest of its time on the RIB; changes
+ * beyond it wait in the Loc-RIB's change queue, where a flapping prefix coalesces.
+ */
+const BACKLOG_HIGH = 32768;
+/** How soon to look again when the FIB's backlog is full (ms). */
+const BACKLOG_POLL_MS = 2;
 
 /** How one next hop id resolved. */
 interface NhResolution {
@@ -196,9 +205,16 @@ export class FibSync {
     this.cachePeer.fill(-1);
     this.resolveNew();
     const deadline = performance.now() + STEP_MS;
+    let room = BACKLOG_HIGH - this.fib.backlog;
     for (const [loc, q] of this.queues) {
       while (q.size > 0) {
-        const n = q.drain(DRAIN, this.slots);
+        if (room <= 0) {
+          this.scheduled = true;
+          setTimeout(() => this.run(), BACKLOG_POLL_MS);
+          return;
+        }
+        const n = q.drain(Math.min(DRAIN, room), this.slots);
+        room -= n;
         this.batch.clear();
         for (let i = 0; i < n; i++) this.addSlot(loc, this.slots[i]!);
         q.release();

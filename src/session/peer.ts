@@ -108,6 +108,17 @@ class Connection {
   sendHoldMs = 0;
   /** Last time (ms) the socket had nothing queued or got bytes into the kernel. */
   sendProgressAt = 0;
+  /** now() when this turn's read slice began; 0 = none open (see READ_SLICE_MS). */
+  sliceStart = 0;
+  /** Reading was paused because the slice ran out. */
+  slicePaused = false;
+  /** Closes the slice on the next turn of the event loop, resuming a paused socket. */
+  readonly endSlice = (): void => {
+    this.sliceStart = 0;
+    if (!this.slicePaused) return;
+    this.slicePaused = false;
+    if (this.socket && !this.socket.destroyed) this.socket.resume();
+  };
   /** The write callback: one per connection, not one per message. */
   readonly onWritten = (): void => {
     this.sendProgressAt = now();
@@ -119,6 +130,14 @@ class Connection {
 }
 
 const now = (): number => performance.now();
+
+/**
+ * Longest stretch (ms) of reading before the connection yields to the event loop. libuv
+ * hands a busy socket up to 32 reads of 64 KiB in one go: a full table would hold
+ * timers, the API and the FIB writer's feed for ~100 ms per burst. Pausing after a
+ * slice lets them run in between; the bytes wait in the socket's buffer.
+ */
+const READ_SLICE_MS = 8;
 
 export class Peer extends EventEmitter<PeerEvents> {
   readonly options: PeerOptions;
@@ -489,6 +508,18 @@ export class Peer extends EventEmitter<PeerEvents> {
   // Reading
 
   private onData(c: Connection, socket: Socket, chunk: Buffer): void {
+    if (c.sliceStart === 0) {
+      c.sliceStart = now();
+      setImmediate(c.endSlice);
+    }
+    this.drainFrames(c, socket, chunk);
+    if (c.socket === socket && !c.slicePaused && now() - c.sliceStart >= READ_SLICE_MS) {
+      c.slicePaused = true;
+      socket.pause();
+    }
+  }
+
+  private drainFrames(c: Connection, socket: Socket, chunk: Buffer): void {
     try {
       c.framer.push(chunk);
     } catch (e) {
@@ -509,6 +540,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       this.onMessage(c, frame.type, frame.body);
     }
   }
+
 
   private onMessage(c: Connection, type: number, body: Buffer): void {
     const fsm = c.fsm;
