@@ -473,7 +473,7 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
       failed: c.failed,
       conflicts: c.conflicts,
       adopted: c.adopted,
-      nexthopObjects: this.nh.objects().length,
+      nexthopObjects: this.nh.objectCount,
       batches: this.counters.batches,
       messages: this.counters.messages,
       errors: this.counters.errors,
@@ -517,10 +517,7 @@ export class Fib extends EventEmitter implements FibBackend, BatchOwner {
   }
 
   private installedForms(): Set<number> {
-    const s = new Set<number>();
-    const t = this.table;
-    for (let id = 0; id < t.hwm; id++) if (t.live(id) && t.installed[id]! >= 0) s.add(t.installed[id]!);
-    return s;
+    return this.table.installedForms();
   }
 
   private schedulePump(): void {

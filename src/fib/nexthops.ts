@@ -559,6 +559,11 @@ export class Nexthops {
   }
 
   /** All our objects, for shutdown (groups first) and the CLI. */
+  /** Kernel nexthop objects we hold (objects().length without the copy and sort). */
+  get objectCount(): number {
+    return this.objById.size;
+  }
+
   objects(): NhObject[] {
     return [...this.objById.values()].sort((a, b) => (b.members ? 1 : 0) - (a.members ? 1 : 0));
   }

@@ -126,6 +126,8 @@ export class FibTable {
   private nDesired = 0;
   private nInstalled4 = 0;
   private nInstalled6 = 0;
+  /** Live entries installed with each form id: the nexthop GC asks which forms are in use. */
+  private formRefs = new Int32Array(64);
   private nPending = 0;
   private nFailed = 0;
   private nConflicts = 0;
@@ -290,6 +292,7 @@ export class FibTable {
     if (n >= 0) {
       if (((ks[k + 4]! >> 8) & 0xff) === 6) this.nInstalled6--;
       else this.nInstalled4--;
+      this.formRefs[n]!--;
     }
     this.uncountFlags(f);
     this.des[id] = -1;
@@ -340,7 +343,17 @@ export class FibTable {
   setInstalled(id: number, form: number): void {
     const old = this.inst[id]!;
     this.inst[id] = form;
-    if ((old >= 0) === (form >= 0) || !(this.fl[id]! & EntryFlag.LIVE)) return;
+    if (!(this.fl[id]! & EntryFlag.LIVE)) return;
+    if (old >= 0) this.formRefs[old]!--;
+    if (form >= 0) {
+      if (form >= this.formRefs.length) {
+        const grown = new Int32Array(Math.max(form + 1, this.formRefs.length * 2));
+        grown.set(this.formRefs);
+        this.formRefs = grown;
+      }
+      this.formRefs[form]!++;
+    }
+    if ((old >= 0) === (form >= 0)) return;
     const d = form >= 0 ? 1 : -1;
     if (((this.keys[id * KEY_WORDS + 4]! >> 8) & 0xff) === 6) this.nInstalled6 += d;
     else this.nInstalled4 += d;
@@ -390,6 +403,21 @@ export class FibTable {
   }
 
   /** The same counts by walking every entry: for tests of the running counts. */
+  /** Form ids installed by at least one live entry (O(forms), not O(entries)). */
+  installedForms(): Set<number> {
+    const s = new Set<number>();
+    const r = this.formRefs;
+    for (let f = 0; f < r.length; f++) if (r[f]! > 0) s.add(f);
+    return s;
+  }
+
+  /** installedForms() by a walk over the entries, for tests. */
+  recountForms(): Set<number> {
+    const s = new Set<number>();
+    for (let id = 0; id < this.hwm; id++) if (this.fl[id]! & EntryFlag.LIVE && this.inst[id]! >= 0) s.add(this.inst[id]!);
+    return s;
+  }
+
   recount(): FibTableCounts {
     let desired = 0;
     let installed4 = 0;
