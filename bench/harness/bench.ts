@@ -1,7 +1,9 @@
 // The side-by-side bench: one feeder namespace, the kernel floor in a namespace of its
-// own, then each receiver in turn in a fresh namespace linked to the feeder's. The
-// feeder builds its tables once and sends the same bytes to every receiver. Nothing
-// leaves the lab: no namespace has a route or a link to the host, and forwarding is off.
+// own, then each receiver in turn in a fresh namespace linked to the feeder's, and with
+// --rounds N the whole list again, N times in all (interleaved, so drifting load on the
+// machine spreads over every receiver). The feeder builds its tables once and sends the
+// same bytes to every run. Nothing leaves the lab: no namespace has a route or a link to
+// the host, and forwarding is off.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -9,10 +11,10 @@ import { createLab } from '../../test/lib/netns.js';
 import { epochNow, type FeedSource } from '../feeder/feeder.js';
 import { FeederClient } from './feeder-client.js';
 import { measureFloor } from './floor.js';
-import { FEEDER_AS, LINK, RECEIVER_AS, runReceiver, type ReceiverResult } from './measure.js';
+import { FEEDER_AS, LINK, RECEIVER_AS, runReceiver } from './measure.js';
 import type { BenchOptions } from './options.js';
 import { tailOf } from './receivers.js';
-import { markdown, resultBaseName, svgChart, type BenchResult, type Machine } from './report.js';
+import { isFloor, markdown, resultBaseName, summarize, svgChart, type BenchResult, type Machine, type RunResult } from './report.js';
 
 export function machine(loadStart: number): Machine {
   let cpu = cpus()[0]?.model ?? 'unknown CPU';
@@ -44,7 +46,7 @@ export async function runBench(o: BenchOptions, log: (line: string) => void = (l
   const t0 = epochNow();
   const loadStart = loadavg()[0]!;
   const lab = createLab('bench');
-  const receivers: ReceiverResult[] = [];
+  const receivers: RunResult[] = [];
   let floor: BenchResult['floor'] = null;
   let feeder: FeederClient | undefined;
   try {
@@ -81,30 +83,33 @@ export async function runBench(o: BenchOptions, log: (line: string) => void = (l
     const settleMs = o.mrt !== undefined ? 10_000 : 0;
     const tolerance = o.mrt !== undefined ? Math.max(10, Math.round(target / 10_000)) : 0;
     let index = 0;
-    for (const kind of o.receivers) {
-      log(`— ${kind} —`);
-      const r = await runReceiver({
-        lab,
-        feederNs,
-        feeder,
-        kind,
-        index: index++,
-        target,
-        v4: built.expected4 > 0,
-        v6: built.expected6 > 0,
-        holdTime: o.holdTime,
-        keepalive: o.keepalive,
-        timeoutMs: o.timeoutSec * 1000,
-        settleMs,
-        tolerance,
-        withdraw: o.withdraw,
-        log,
-      });
-      if (!r.ok) {
-        log(`${r.label}: ${r.errors.join('; ')}`);
-        for (const f of r.logFiles) log(`--- ${f} ---\n${tailOf(f, 15)}`);
+    for (let round = 1; round <= o.rounds; round++) {
+      for (const kind of o.receivers) {
+        log(o.rounds > 1 ? `— ${kind}, round ${round} of ${o.rounds} —` : `— ${kind} —`);
+        const r = await runReceiver({
+          lab,
+          feederNs,
+          feeder,
+          kind,
+          index: index++,
+          target,
+          v4: built.expected4 > 0,
+          v6: built.expected6 > 0,
+          holdTime: o.holdTime,
+          keepalive: o.keepalive,
+          timeoutMs: o.timeoutSec * 1000,
+          settleMs,
+          tolerance,
+          withdraw: o.withdraw,
+          log,
+        });
+        if (!r.ok) {
+          log(`${r.label}: ${r.errors.join('; ')}`);
+          for (const f of r.logFiles) log(`--- ${f} ---\n${tailOf(f, 15)}`);
+        }
+        // One round keeps the JSON as it was before rounds existed.
+        receivers.push(o.rounds > 1 ? { ...r, round } : r);
       }
-      receivers.push(r);
     }
     const result: BenchResult = {
       schema: 1,
@@ -121,12 +126,14 @@ export async function runBench(o: BenchOptions, log: (line: string) => void = (l
         keepalive: o.keepalive,
         timeoutSec: o.timeoutSec,
         floorRounds: o.floorRounds,
+        ...(o.rounds > 1 ? { rounds: o.rounds } : {}),
         settleSec: settleMs / 1000,
         tolerance,
       },
       feed: { ...built, target },
       floor,
       receivers,
+      ...(o.rounds > 1 ? { summary: summarize(receivers, isFloor(floor) ? floor.addSec : undefined) } : {}),
       durationSec: Math.round((epochNow() - t0) / 1000),
     };
     return { result, files: o.outDir !== undefined ? save(result, o.outDir) : [] };

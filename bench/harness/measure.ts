@@ -164,7 +164,7 @@ export async function runReceiver(r: ReceiverRun): Promise<ReceiverResult> {
   const { lab, feeder, kind, log } = r;
   const errors: string[] = [];
   const notes: string[] = [];
-  const ns = await lab.addNamespace(`rx-${kind}`);
+  const ns = await lab.addNamespace(`rx-${kind}-${r.index}`);
   await lab.link(r.feederNs, ns, {
     a: `${LINK.feeder4}/30`,
     b: `${LINK.receiver4}/30`,
@@ -173,7 +173,7 @@ export async function runReceiver(r: ReceiverRun): Promise<ReceiverResult> {
     ifA: `rx${r.index}`,
     ifB: 'feeder',
   });
-  const dir = lab.mkdir(`rx-${kind}`);
+  const dir = lab.mkdir(ns.name);
   let rec: Receiver | undefined;
   let sessionLost: string | undefined;
   const onClosed = (e: { reason: string }): void => {

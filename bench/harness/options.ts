@@ -12,6 +12,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --receivers LIST    comma-separated subset of ${RECEIVER_KINDS.join(',')} (default all)
   --hold S            hold time of every session (default 9; keepalive = hold / 3)
   --timeout S         give up on a phase after S seconds (default 60 + 240 per million)
+  --rounds N          run every receiver N times, round after round (all receivers,
+                      then all again…); report medians and min–max (default 1)
   --floor-rounds N    kernel floor rounds, best kept (default 1; 0 = skip)
   --no-withdraw       skip withdraw-all
   --out DIR           where results go (default bench/results)
@@ -28,6 +30,8 @@ export interface BenchOptions {
   readonly holdTime: number;
   readonly keepalive: number;
   readonly timeoutSec: number;
+  /** Times the whole receiver list runs (interleaved); figures are medians when > 1. */
+  readonly rounds: number;
   readonly floorRounds: number;
   readonly withdraw: boolean;
   /** undefined: do not write files. */
@@ -59,6 +63,7 @@ export function parseOptions(argv: readonly string[], defaultOut: string): Bench
       receivers: { type: 'string' },
       hold: { type: 'string' },
       timeout: { type: 'string' },
+      rounds: { type: 'string' },
       'floor-rounds': { type: 'string' },
       'no-withdraw': { type: 'boolean' },
       out: { type: 'string' },
@@ -90,6 +95,7 @@ export function parseOptions(argv: readonly string[], defaultOut: string): Bench
     holdTime,
     keepalive: Math.max(1, Math.floor(holdTime / 3)),
     timeoutSec: num(a.timeout, 'timeout', 5, 24 * 3600) ?? defaultTimeoutSec(a.mrt !== undefined ? 600_000 : count),
+    rounds: num(a.rounds, 'rounds', 1, 50) ?? 1,
     floorRounds: num(a['floor-rounds'], 'floor-rounds', 0, 20) ?? 1,
     withdraw: a['no-withdraw'] !== true,
     outDir: a['no-save'] === true ? undefined : (a.out ?? defaultOut),

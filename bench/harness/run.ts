@@ -43,6 +43,7 @@ async function main(): Promise<number> {
   const { result, files } = await runBench(o);
   process.stdout.write(`\n${markdown(result)}\n`);
   for (const f of files) process.stdout.write(`wrote ${f}\n`);
+  // Every run of every round: one failed round fails the bench.
   return result.receivers.every((r) => r.ok) ? 0 : 1;
 }
 

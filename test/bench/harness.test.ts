@@ -10,10 +10,10 @@ import { applyFeed, encodePrefixes4, encodePrefixes6, RECORD4, RECORD6 } from '.
 import { birdImported, birdReplyEnd, frrPrefixesReceived, gobgpAccepted } from '../../bench/harness/ctl.js';
 import { parseRt6Entries, parseStatCpuTicks, parseTrieStatPrefixes, statusKb } from '../../bench/harness/proc-stats.js';
 import { backoff, watchCount } from '../../bench/harness/watch.js';
-import { defaultTimeoutSec, parseOptions, type BenchOptions } from '../../bench/harness/options.js';
+import { defaultTimeoutSec, parseOptions, USAGE, type BenchOptions } from '../../bench/harness/options.js';
 import { lagMaxMs } from '../../bench/harness/measure.js';
-import type { ReceiverResult } from '../../bench/harness/measure.js';
-import { markdown, resultBaseName, sizeLabel, svgChart, type BenchResult } from '../../bench/harness/report.js';
+import type { PhaseTimes, ReceiverResult } from '../../bench/harness/measure.js';
+import { markdown, resultBaseName, sizeLabel, spread, summarize, svgChart, type BenchResult, type RunResult } from '../../bench/harness/report.js';
 import { birdConf, frrBgpdConf, gobgpConf, toolsOf, tsbgpdManifest, type ReceiverKind } from '../../bench/harness/receivers.js';
 import { resolveTexts } from '../../src/config/config.js';
 import { needsRoot } from '../lib/root.js';
@@ -284,6 +284,149 @@ test('the SVG chart: a bar per phase and receiver, escaped labels, the floor mar
 });
 
 // ---------------------------------------------------------------------------
+// Several rounds: medians and ranges.
+
+test('options: --rounds', () => {
+  const d = parseOptions([], '/out');
+  assert.ok(d !== 'help' && d.rounds === 1);
+  const three = parseOptions(['--rounds', '3', '--receivers', 'tsbgpd,bird'], '/out');
+  assert.ok(three !== 'help' && three.rounds === 3 && three.floorRounds === 1);
+  assert.throws(() => parseOptions(['--rounds', '0'], '/out'), /--rounds: expected an integer from 1 to 50, got 0/);
+  assert.throws(() => parseOptions(['--rounds', '2.5'], '/out'), /--rounds/);
+  assert.match(USAGE, /--rounds N +run every receiver N times/);
+});
+
+test('spread: median (mean of the middle two when even), range, values in round order', () => {
+  assert.deepEqual(spread([3, 1, 2]), { values: [3, 1, 2], median: 2, min: 1, max: 3 });
+  assert.deepEqual(spread([4, 1, 3, 2]), { values: [4, 1, 3, 2], median: 2.5, min: 1, max: 4 });
+  assert.deepEqual(spread([7]), { values: [7], median: 7, min: 7, max: 7 });
+  assert.equal(spread([]), null);
+});
+
+const ph = (ms: number | null, count = 1000, target = 1000): PhaseTimes => ({ ms, lowMs: 0, count, target, settled: false, polls: 3, maxReadMs: 1 });
+const gaps = (ms: number): ReceiverResult['gaps'] => ({ ingest: { maxKeepaliveGapMs: ms, maxRxGapMs: ms, closed: null, keepalivesReceived: 1 }, withdraw: null });
+
+/** Three rounds: tsbgpd fine in all, GoBGP fails round 2, FRR fails all three (FIB reached in round 3 only). */
+const ROUNDS: RunResult[] = [1, 2, 3].flatMap((round) => {
+  const i = round - 1;
+  return [
+    {
+      ...receiver({ kind: 'tsbgpd', label: 'tsbgpd 0.1.0', fib: true }),
+      round,
+      rib: ph([1710, 2540, 1490][i]!),
+      fibInstall: ph([4000, 5200, 3600][i]!),
+      withdraw: { sendMs: 50, rib: ph([300, 350, 310][i]!, 0, 0), fib: ph([900, 1000, 800][i]!, 0, 0) },
+      peakRss: [150e6, 160e6, 155e6][i]!,
+      cpuIngestSec: [1.25, 2, 1.5][i]!,
+      gaps: gaps([3100, 2900, 3000][i]!),
+      lagMaxMs: [{ ingest: 42.4, withdraw: 7 }, { ingest: 100, withdraw: 7 }, { ingest: 60, withdraw: null }][i]!,
+    },
+    round === 2
+      ? { ...receiver({ kind: 'gobgp', label: 'GoBGP 3.10.0', fib: false }), round, ok: false, errors: ['RIB: timed out'], rib: ph(null, 10), peakRss: 999e6 }
+      : { ...receiver({ kind: 'gobgp', label: 'GoBGP 3.10.0', fib: false }), round, rib: ph(round === 1 ? 17_600 : 12_000) },
+    {
+      ...receiver({ kind: 'frr', label: 'FRR 8.4.4', fib: true }),
+      round,
+      ok: false,
+      errors: [round === 3 ? 'session closed' : 'FIB: timed out'],
+      notes: round === 1 ? ['RIB settled at 999 of 1,000'] : [],
+      rib: ph(400 + 100 * round),
+      fibInstall: round === 3 ? ph(3000) : ph(null, 900 + 45 * round),
+    },
+  ];
+});
+
+test('summarize: per receiver the medians and ranges of the completed rounds, every failure kept', () => {
+  const before = structuredClone(ROUNDS);
+  const [ts, go, frr, ...rest] = summarize(ROUNDS, 0.5);
+  assert.deepEqual(ROUNDS, before, 'pure: the runs are left as they were');
+  assert.equal(rest.length, 0);
+  assert.deepEqual([ts!.kind, go!.kind, frr!.kind], ['tsbgpd', 'gobgp', 'frr']);
+
+  assert.deepEqual(ts!.rib, { ms: { values: [1710, 2540, 1490], median: 1710, min: 1490, max: 2540 }, missed: 0, bestCount: 0, target: 1000, settled: false });
+  assert.deepEqual(ts!.fibInstall?.ms, { values: [4000, 5200, 3600], median: 4000, min: 3600, max: 5200 });
+  assert.deepEqual(ts!.fibRatio?.values, [8, 10.4, 7.2]);
+  assert.equal(ts!.fibRatio?.median, 8);
+  assert.equal(ts!.withdrawRib?.ms?.median, 310);
+  assert.equal(ts!.withdrawFib?.ms?.median, 900);
+  assert.equal(ts!.peakRss?.median, 155e6);
+  assert.equal(ts!.cpuIngestSec?.median, 1.5);
+  assert.equal(ts!.keepaliveGapMs?.median, 3000);
+  assert.deepEqual(ts!.lagMaxMs, { values: [42.4, 100, 60], median: 60, min: 42.4, max: 100 });
+  assert.deepEqual([ts!.rounds, ts!.okRounds, ts!.counted], [[1, 2, 3], [1, 2, 3], [1, 2, 3]]);
+  assert.deepEqual(ts!.errors, []);
+
+  // GoBGP: round 2 failed; its figures (even its RSS) are left out, its error is kept.
+  assert.deepEqual([go!.okRounds, go!.counted], [[1, 3], [1, 3]]);
+  assert.deepEqual(go!.rib?.ms, { values: [17_600, 12_000], median: 14_800, min: 12_000, max: 17_600 });
+  assert.equal(go!.peakRss?.median, 150e6);
+  assert.equal(go!.fib, false);
+  assert.equal(go!.fibInstall, null);
+  assert.equal(go!.fibRatio, null);
+  assert.equal(go!.lagMaxMs, null, 'not scraped');
+  assert.deepEqual(go!.errors, ['round 2: RIB: timed out']);
+
+  // FRR completed no round: all three count; the FIB reached the target in one.
+  assert.deepEqual([frr!.okRounds, frr!.counted], [[], [1, 2, 3]]);
+  assert.equal(frr!.rib?.ms?.median, 600);
+  assert.deepEqual(frr!.fibInstall, { ms: { values: [3000], median: 3000, min: 3000, max: 3000 }, missed: 2, bestCount: 990, target: 1000, settled: false });
+  assert.deepEqual(frr!.errors, ['round 1: FIB: timed out', 'round 2: FIB: timed out', 'round 3: session closed']);
+  assert.deepEqual(frr!.notes, ['round 1: RIB settled at 999 of 1,000']);
+
+  // Without `round`, a run's round is its place among its kind's runs; without a floor, no ratio.
+  const untagged = summarize(ROUNDS.map(({ round: _r, ...x }) => x));
+  assert.deepEqual(untagged[1]!.okRounds, [1, 3]);
+  assert.equal(untagged[0]!.fibRatio, null);
+  // A lag scraped but never read is 'unread', shown as '?'.
+  assert.equal(summarize([{ ...ROUNDS[0]!, lagMaxMs: { ingest: null, withdraw: null } }])[0]!.lagMaxMs, 'unread');
+});
+
+const MULTI: BenchResult = {
+  ...SAMPLE,
+  settings: { ...SAMPLE.settings, receivers: ['tsbgpd', 'gobgp', 'frr'], rounds: 3 },
+  receivers: ROUNDS,
+};
+
+test('the markdown of several rounds: medians with ranges, the rounds named, every failure listed', () => {
+  const md = markdown(MULTI);
+  const rows = md.split('\n').filter((l) => l.startsWith('| '));
+  assert.equal(rows.length, 5, 'header, three receivers, floor');
+  assert.equal(rows[1], '| tsbgpd 0.1.0 | 1.71 s (1.49–2.54) | 4.00 s (3.60–5.20) | 8.0× | 155 MB | 1.5 s | 0.31 s (0.30–0.35) | 0.90 s (0.80–1.00) | 3.0 s | 60 ms |');
+  assert.equal(rows[2], '| GoBGP 3.10.0 ⚠ | 14.8 s (12.0–17.6) | — | — | 150 MB | 1.3 s | 0.30 s (0.30–0.30) | — | 3.1 s | — |');
+  assert.equal(rows[3], '| FRR 8.4.4 ⚠ | 0.60 s (0.50–0.70) | 3.00 s, not reached in 2 | 6.0× | 150 MB | 1.3 s | 0.30 s (0.30–0.30) | 0.90 s (0.90–0.90) | 3.1 s | — |');
+  assert.equal(rows[4], '| kernel floor (rtnetlink, pipelined, no ACK per route) | — | 0.50 s | 1.0× | — | — | — | 0.25 s | — | — |');
+  assert.match(md, /^Medians of 3 rounds; times with their range \(fastest–slowest round\) in brackets\.$/m);
+  assert.match(md, /3 rounds: every receiver in turn, in the order listed, then all of them again/);
+  assert.ok(md.includes('- GoBGP 3.10.0: 2 of 3 rounds complete (1, 3), figures from those; **round 2: RIB: timed out**\n'));
+  assert.ok(
+    md.includes('- FRR 8.4.4: no round of 3 complete, figures from all of them; **round 1: FIB: timed out**; **round 2: FIB: timed out**; **round 3: session closed**; round 1: RIB settled at 999 of 1,000\n'),
+  );
+  assert.match(md, /- \\\* settled: /);
+  assert.doesNotMatch(md, /- tsbgpd/, 'no notes for a receiver without any');
+  // A receiver that never reached a phase shows its best count, like one round does.
+  const never = markdown({ ...MULTI, receivers: ROUNDS.filter((x) => x.kind === 'frr').map((x) => ({ ...x, fibInstall: ph(null, 900 + 30 * x.round!) })) });
+  assert.match(never, /^\| FRR 8\.4\.4 ⚠ \| 0\.60 s \(0\.50–0\.70\) \| not reached \(990 of 1,000\) \| — \|/m);
+  // One round is the report as before: no medians, no ranges, whatever `rounds` says.
+  for (const one of [SAMPLE, { ...SAMPLE, settings: { ...SAMPLE.settings, rounds: 1 } }]) {
+    assert.equal(markdown(one), markdown(SAMPLE));
+    assert.doesNotMatch(markdown(one), /Medians|\brounds?\b/);
+  }
+});
+
+test('the SVG chart of several rounds: bars at the medians, the range across them', () => {
+  const svg = svgChart(MULTI);
+  assert.match(svg, /medians of 3 rounds, line: fastest–slowest/);
+  assert.equal((svg.match(/<rect [^>]*fill="#3b6fb6"><title>/g) ?? []).length, 3, 'three RIB bars');
+  assert.equal((svg.match(/<rect [^>]*fill="#e08a1e"><title>/g) ?? []).length, 2, 'two FIB bars (tsbgpd, FRR round 3)');
+  assert.equal((svg.match(/<path d="M/g) ?? []).length, 4, 'ranges: tsbgpd RIB and FIB, GoBGP RIB, FRR RIB');
+  assert.match(svg, /<title>tsbgpd 0\.1\.0 RIB: 1\.71 s \(1\.49–2\.54\)<\/title>/);
+  // Log scale over 0.1–100 s (three decades on 380 px), the bar ends at the median.
+  const w = Number(/width="([0-9.]+)" height="13" fill="[^"]+"><title>tsbgpd 0\.1\.0 RIB/.exec(svg)![1]);
+  assert.ok(Math.abs(w - ((Math.log10(1.71) + 1) / 3) * 380) < 0.1, `${w}`);
+  assert.equal((svgChart(SAMPLE).match(/<path /g) ?? []).length, 0, 'one round: no ranges');
+});
+
+// ---------------------------------------------------------------------------
 // The CI-sized run.
 
 const CI_COUNT = Number(process.env.BENCH_CI_COUNT ?? 20_000);
@@ -300,6 +443,7 @@ function options(count: number, afi: 4 | 6, receivers: ReceiverKind[]): BenchOpt
     holdTime: 9,
     keepalive: 3,
     timeoutSec: 60,
+    rounds: 1,
     floorRounds: 1,
     withdraw: true,
     outDir: undefined,
