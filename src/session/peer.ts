@@ -541,7 +541,6 @@ export class Peer extends EventEmitter<PeerEvents> {
     }
   }
 
-
   private onMessage(c: Connection, type: number, body: Buffer): void {
     const fsm = c.fsm;
     if (fsm.name === 'Established' && (type === MsgType.UPDATE || type === MsgType.KEEPALIVE)) {
