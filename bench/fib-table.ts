@@ -17,40 +17,21 @@
 // and Fib.stats() on the full Fib, averaged over many calls.
 // Memory: ArrayBuffer bytes of a full table after a GC, per entry. The best round is
 // reported (the machine is shared).
-import { PerformanceObserver } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { FibBatch } from '../src/fib/batch.js';
 import type { Fib } from '../src/fib/fib.js';
 import { createMemoryFib } from '../src/fib/memory.js';
 import { FibTable } from '../src/fib/table.js';
+import { getGc, GcTime, xorshift32 } from './lib.js';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const ROUNDS = Number(process.argv[3] ?? 3);
 
-function getGc(): () => void {
-  const g = (globalThis as { gc?: () => void }).gc;
-  if (g !== undefined) return g;
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-}
 const gc = getGc();
 
-let gcMs = 0;
-new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) gcMs += e.duration;
-}).observe({ entryTypes: ['gc'] });
+const gcTime = new GcTime();
 
-// Deterministic PRNG (xorshift32) so runs are comparable.
-let seed = 0x2545f491;
-function rnd(): number {
-  seed ^= seed << 13;
-  seed >>>= 0;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  seed >>>= 0;
-  return seed;
-}
+// Deterministic so runs are comparable.
+const rnd = xorshift32(0x2545f491);
 
 /** A prefix length drawn like a full IPv4 table's. */
 function plenOf(r: number): number {
@@ -119,7 +100,7 @@ interface Round {
 
 function round(p: { addr: Uint8Array; plen: Uint8Array }, miss: { addr: Uint8Array; plen: Uint8Array }): Round {
   gc();
-  const gc0 = gcMs;
+  const gc0 = gcTime.ms;
   growMs = 0;
   grows = 0;
   let t0 = performance.now();
@@ -152,7 +133,7 @@ function round(p: { addr: Uint8Array; plen: Uint8Array }, miss: { addr: Uint8Arr
   for (let i = 0; i < N; i++) u.insert(4, p.addr, i * 4, p.plen[i]!);
   const presizedMs = performance.now() - t0;
   if (u.size !== N) throw new Error('presized size');
-  return { insertMs, growMs: g.ms, grows: g.n, presizedMs, findMs, missMs, removeMs, gcMs: gcMs - gc0 };
+  return { insertMs, growMs: g.ms, grows: g.n, presizedMs, findMs, missMs, removeMs, gcMs: gcTime.ms - gc0 };
 }
 
 function bytesPerEntry(p: { addr: Uint8Array; plen: Uint8Array }): { grown: number; presized: number } {

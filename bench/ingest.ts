@@ -11,9 +11,6 @@
 // loop lag a full table causes), and memory: the RIB's typed arrays and the process's
 // ArrayBuffer bytes at their peak and after a full GC (old arrays left by doubling
 // stay until a major GC).
-import { PerformanceObserver } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { Learner } from '../src/daemon/learner.js';
 import type { Neighbor } from '../src/daemon/speaker.js';
 import { ImportGuards } from '../src/policy/guards.js';
@@ -21,6 +18,7 @@ import { Framer } from '../src/wire/framer.js';
 import { MsgType } from '../src/wire/iana.js';
 import { locateUpdate, ParsedUpdate, updateContext } from '../src/wire/update.js';
 import { buildTables } from './feeder/feeder.js';
+import { getGc, GcTime } from './lib.js';
 
 const FEEDER_AS = 65010;
 const RECEIVER_AS = 65001;
@@ -31,24 +29,9 @@ const mrtAt = args.indexOf('--mrt');
 const mrt = mrtAt >= 0 ? args[mrtAt + 1] : undefined;
 const count = Number(args.find((a, i) => !a.startsWith('--') && (mrtAt < 0 || i !== mrtAt + 1)) ?? 1_000_000);
 
-function getGc(): () => void {
-  const g = (globalThis as { gc?: () => void }).gc;
-  if (g !== undefined) return g;
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-}
 const gc = getGc();
 
-let gcMs = 0;
-let gcMax = 0;
-let gcCount = 0;
-new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) {
-    gcMs += e.duration;
-    gcCount++;
-    if (e.duration > gcMax) gcMax = e.duration;
-  }
-}).observe({ entryTypes: ['gc'] });
+const gcTime = new GcTime();
 
 const MB = (n: number): string => (n / 1048576).toFixed(1);
 
@@ -100,7 +83,7 @@ async function main(): Promise<void> {
   let worstAt = 0;
   let sink = 0;
 
-  gcMs = gcMax = gcCount = 0;
+  gcTime.reset();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   for (let k = 0; k < chunks.length; k++) {
@@ -138,7 +121,7 @@ async function main(): Promise<void> {
   const cpuMs = (cpu.user + cpu.system) / 1000;
   console.log(`${prefixes} prefixes with a best path, ${rib.store.count} attribute sets (${rib.store.decodes} decoded, ${rib.store.fieldReads} read from the wire)`);
   console.log(
-    `time: ${cpuMs.toFixed(0)} ms CPU (${((cpuMs * 1e6) / prefixes).toFixed(0)} ns a prefix), ${wall.toFixed(0)} ms wall; GC ${gcMs.toFixed(0)} ms in ${gcCount} (longest ${gcMax.toFixed(0)} ms)`,
+    `time: ${cpuMs.toFixed(0)} ms CPU (${((cpuMs * 1e6) / prefixes).toFixed(0)} ns a prefix), ${wall.toFixed(0)} ms wall; GC ${gcTime.ms.toFixed(0)} ms in ${gcTime.count} (longest ${gcTime.max.toFixed(0)} ms)`,
   );
   console.log(`longest chunk: ${worst.toFixed(1)} ms, at ${worstAt} prefixes`);
   console.log(

@@ -11,9 +11,6 @@
 // decision with two candidates), then peer down for each (AdjRibIn.clear).
 // A parse-only pass (locate + cursor walk, no RIB) is timed too, to split the cost.
 // Memory: process.memoryUsage() deltas after a full GC, per prefix.
-import { PerformanceObserver } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { Afi } from '../src/wire/iana.js';
 import { updateContext } from '../src/wire/attrs/context.js';
 import { emptyAttributes, type PathAttributes } from '../src/wire/attrs/types.js';
@@ -23,34 +20,17 @@ import { encodeContext, packUpdates, PrefixBatch } from '../src/wire/update-enco
 import type { AdjRibIn } from '../src/rib/adj-rib-in.js';
 import type { ChangeQueue, LocRib } from '../src/rib/loc-rib.js';
 import { Rib } from '../src/rib/rib.js';
+import { getGc, GcTime, xorshift32 } from './lib.js';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const PER_SET = Number(process.argv[3] ?? 5);
 
-function getGc(): () => void {
-  const g = (globalThis as { gc?: () => void }).gc;
-  if (g !== undefined) return g;
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-}
 const gc = getGc();
 
-// Time spent in garbage collection, to tell it apart from the work itself.
-let gcMs = 0;
-new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) gcMs += e.duration;
-}).observe({ entryTypes: ['gc'] });
+const gcTime = new GcTime();
 
-// Deterministic PRNG (xorshift32) so runs are comparable.
-let seed = 0x9e3779b9;
-function rnd(): number {
-  seed ^= seed << 13;
-  seed >>>= 0;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  seed >>>= 0;
-  return seed;
-}
+// Deterministic so runs are comparable.
+const rnd = xorshift32(0x9e3779b9);
 
 function randomPrefixes(n: number): Uint32Array {
   const seen = new Uint8Array(1 << 24);
@@ -210,14 +190,14 @@ interface Timing {
 
 /** Runs fn and measures it; GC entries arrive asynchronously, hence the await. */
 async function timed(fn: () => void): Promise<Timing> {
-  gcMs = 0;
+  gcTime.reset();
   const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   fn();
   const wall = Number(process.hrtime.bigint() - t0);
   const c = process.cpuUsage(c0);
   await new Promise((r) => setTimeout(r, 20));
-  return { wall, cpu: (c.user + c.system) * 1000, gc: gcMs * 1e6 };
+  return { wall, cpu: (c.user + c.system) * 1000, gc: gcTime.ms * 1e6 };
 }
 
 function per(t: Timing, n: number): string {

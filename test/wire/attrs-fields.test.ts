@@ -13,21 +13,9 @@ import { UpdateAction } from '../../src/wire/errors.js';
 import { decodeAttributes, locateUpdate, ParsedUpdate } from '../../src/wire/update.js';
 import { encodeContext, packUpdates } from '../../src/wire/update-encoder.js';
 import { neighborAs } from '../../src/rib/attr-store.js';
-import { b, tlv, updateBody, ORIGIN_IGP, NEXT_HOP, AS_PATH_4, CTX_EBGP } from './update-helpers.js';
+import { b, rng, tlv, updateBody, ORIGIN_IGP, NEXT_HOP, AS_PATH_4, CTX_EBGP } from './update-helpers.js';
 
 const OWN_AS = 64512;
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
 
 function randomAttrs(r: () => number, v6: boolean): PathAttributes {
   const segs: AsPathSegment[] = [];

@@ -42,3 +42,16 @@ export const CTX_EBGP: UpdateContext = updateContext({ ebgp: true, peerAs: 65001
 export function baseV4(extra: Buffer[] = [], nlri: Bytes = NLRI_2): Buffer {
   return updateBody({ attrs: [ORIGIN_IGP, AS_PATH_4, NEXT_HOP, ...extra], nlri });
 }
+
+/** xorshift32: small, seeded, good enough to pick mutations. */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s;
+  };
+}

@@ -11,20 +11,8 @@ import { NlriCursor } from '../../src/wire/nlri/prefix.js';
 import { PrefixBatch } from '../../src/wire/nlri/batch.js';
 import { decodeAttributes, locateUpdate, ParsedUpdate } from '../../src/wire/update.js';
 import { encodeContext, encodeEndOfRib, packUpdates, packWithdrawals } from '../../src/wire/update-encoder.js';
-import { tlv, updateBody, ORIGIN_IGP, NEXT_HOP } from './update-helpers.js';
+import { rng, tlv, updateBody, ORIGIN_IGP, NEXT_HOP } from './update-helpers.js';
 
-/** xorshift32: small, seeded, good enough to pick mutations. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
 
 interface Seed {
   name: string;
