@@ -44,14 +44,4 @@ export function baseV4(extra: Buffer[] = [], nlri: Bytes = NLRI_2): Buffer {
 }
 
 /** xorshift32: small, seeded, good enough to pick mutations. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
+export { xorshift32 as rng } from '../../bench/lib.js';
