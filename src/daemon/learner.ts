@@ -61,6 +61,10 @@ class FamilyState {
   sweepToken = 0;
   /** Bumped to cancel a re-evaluation / copy drop running in steps. */
   jobToken = 0;
+  /** Slot a route drop running in steps goes on from, -1 when none runs. */
+  dropFrom = -1;
+  /** Bumped to cancel the steps of a route drop (finishDrop ran the rest). */
+  dropToken = 0;
 
   constructor(afi: number, adjIn: AdjRibIn, limit: PrefixLimit | undefined, clock: () => number) {
     this.afi = afi;
@@ -106,6 +110,8 @@ export class LearnerPeer {
   policy: ImportPolicy | undefined;
   /** Pre-policy copies are kept (soft reconfiguration inbound). */
   softIn: boolean;
+  /** Families whose routes are still being dropped in steps (see Learner.dropRoutes). */
+  dropping = 0;
 
   constructor(neighbor: Neighbor, index: number, filter: ImportFilter, families: Map<number, FamilyState>, policy: ImportPolicy | undefined) {
     this.neighbor = neighbor;
@@ -149,6 +155,13 @@ export type PolicyChange =
 
 /** Milliseconds of re-evaluation per event-loop turn. */
 const JOB_STEP_MS = 8;
+/**
+ * Routes a session's end drops at once; more go in steps of JOB_STEP_MS (a full table
+ * took 330-420 ms in one go, holding every other session and the API meanwhile).
+ */
+const DROP_AT_ONCE = 65536;
+/** Slots per clearFrom call of a stepped drop (the deadline is checked between calls; at most sweepStep slots a step). */
+const DROP_CHUNK = 4096;
 /** Slots between two clock reads inside a step. */
 const JOB_CHUNK = 256;
 
@@ -283,6 +296,7 @@ export class Learner implements RouteSink {
     if (!p) return;
     this.stopTimers(p);
     this.dropRoutes(p);
+    this.finishDrops(p); // the index goes away with the peer
     this.rib.peers.remove(p.index);
     this.peers.delete(n);
   }
@@ -365,6 +379,7 @@ export class Learner implements RouteSink {
   update(n: Neighbor, p: ParsedUpdate, ctx: UpdateContext): void {
     const peer = this.peers.get(n);
     if (!peer) return;
+    if (peer.dropping > 0) this.finishDrops(peer); // the old routes go before new ones come
     this.tornDown = false;
     this.refreshPeerInfo(peer);
     const c = this.cursor;
@@ -421,6 +436,7 @@ export class Learner implements RouteSink {
   peerUp(n: Neighbor, neg: Negotiated): void {
     const p = this.peers.get(n);
     if (!p) return;
+    this.finishDrops(p);
     this.clearRestartTimer(p);
     const cap = neg.gracefulRestart ? neg.peerGracefulRestart : undefined;
     const afis = neg.families.filter((f) => f.safi === Safi.UNICAST).map((f) => f.afi);
@@ -445,6 +461,7 @@ export class Learner implements RouteSink {
     const p = this.peers.get(n);
     if (!p) return;
     for (const f of p.families.values()) f.limiter.reset();
+    this.finishDrops(p);
     const cap = p.grCap;
     // Graceful restart (helper) keeps the routes of the families in the peer's
     // capability, stale, until End-of-RIB or a timer. Without it, drop them now.
@@ -513,6 +530,7 @@ export class Learner implements RouteSink {
    * copies, or drops them, or both (re-evaluate, then drop). A new job cancels the last.
    */
   private startJob(p: LearnerPeer, f: FamilyState, mode: 'reevaluate' | 'drop' | 'reevaluate-drop'): void {
+    this.finishDrops(p);
     const token = ++f.jobToken;
     const reeval = mode !== 'drop';
     // Copies stay current while they are read; dropping starts with no new copies.
@@ -661,6 +679,11 @@ export class Learner implements RouteSink {
     this.rib.peers.set(peer.index, { ...info, bgpId: neg.peerBgpId, asn: neg.peerAs, ebgp: !neg.internal });
   }
 
+  /**
+   * Drops every route of the peer: at once when there are few, else in steps on later
+   * turns of the event loop. Until a stepped drop is done the peer must not announce
+   * again under its index: update(), peerUp() and the jobs finish it first.
+   */
   private dropRoutes(p: LearnerPeer): void {
     for (const f of p.families.values()) {
       f.sweepToken++;
@@ -668,9 +691,43 @@ export class Learner implements RouteSink {
       // not leave copies switched on.
       f.jobToken++;
       f.adjIn.keepPrePolicy = p.softIn;
-      f.adjIn.clear();
       f.clearRejected();
+      if (f.dropFrom >= 0) continue; // a stepped drop already runs, and covers everything
+      if (f.adjIn.count + f.adjIn.preCount <= DROP_AT_ONCE) {
+        f.adjIn.clearFrom(0, Infinity);
+        continue;
+      }
+      f.dropFrom = 0;
+      p.dropping++;
+      this.dropStep(p, f, ++f.dropToken);
     }
+  }
+
+  private dropStep(p: LearnerPeer, f: FamilyState, token: number): void {
+    if (f.dropToken !== token) return;
+    const deadline = performance.now() + JOB_STEP_MS;
+    const last = f.dropFrom + this.gr.sweepStep;
+    let s = f.dropFrom;
+    while (s >= 0 && s < last && performance.now() < deadline) s = f.adjIn.clearFrom(s, Math.min(DROP_CHUNK, last - s));
+    f.dropFrom = s;
+    if (s < 0) p.dropping--;
+    this.events.routesChanged?.();
+    if (s >= 0) this.gr.defer(() => this.dropStep(p, f, token));
+  }
+
+  /** Runs what is left of a stepped drop at once (its later steps are cancelled). */
+  private finishDrop(p: LearnerPeer, f: FamilyState): void {
+    if (f.dropFrom < 0) return;
+    f.dropToken++;
+    f.adjIn.clearFrom(f.dropFrom, Infinity);
+    f.dropFrom = -1;
+    p.dropping--;
+    this.events.routesChanged?.();
+  }
+
+  private finishDrops(p: LearnerPeer): void {
+    if (p.dropping === 0) return;
+    for (const f of p.families.values()) this.finishDrop(p, f);
   }
 
   private noteLoop(id: number, a: PathAttributes): void {
